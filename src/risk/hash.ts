@@ -1,0 +1,61 @@
+/**
+ * Content hashes that pin a margin result to exactly what produced it: `hashParams` over the
+ * parameter set and `hashInputs` over the account input. Both are sha256 over one canonical
+ * serialization, so two services that agree on the data agree on the hash:
+ *
+ * - object keys sorted by UTF-16 code unit, `undefined` members dropped;
+ * - bigints as decimal strings (`123n` → `"123"`), numbers in JavaScript's shortest round-trip form,
+ *   `-0` as `0`; NaN and ±Infinity are refused rather than silently written as `null`;
+ * - typed arrays as plain arrays.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidInputError } from '../common/errors';
+import type { RiskParams } from './params';
+import type { AccountRiskInput } from './types';
+
+export type Hex32 = `0x${string}`;
+
+export function canonicalize(value: unknown, path = '$'): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new InvalidInputError(path, `${value} cannot be hashed`, {
+          hint: 'Replace NaN / Infinity with a finite number before hashing.',
+        });
+      }
+      return JSON.stringify(Object.is(value, -0) ? 0 : value);
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object': {
+      if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+        return canonicalize(Array.from(value as unknown as ArrayLike<number | bigint>), path);
+      }
+      if (Array.isArray(value)) {
+        return `[${value.map((v, i) => canonicalize(v === undefined ? null : v, `${path}[${i}]`)).join(',')}]`;
+      }
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalize(obj[k], `${path}.${k}`)}`).join(',')}}`;
+    }
+    default:
+      throw new InvalidInputError(path, `a ${typeof value} cannot be hashed`);
+  }
+}
+
+export function sha256Hex(text: string): Hex32 {
+  return `0x${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+export function hashParams(params: RiskParams): Hex32 {
+  return sha256Hex(canonicalize(params));
+}
+
+export function hashInputs(input: AccountRiskInput): Hex32 {
+  return sha256Hex(canonicalize(input));
+}
