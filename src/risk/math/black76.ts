@@ -8,7 +8,7 @@
  * both prices are capped by their no-arbitrage bounds (call <= D*F, put <= D*K).
  */
 import { normCdf, normPdf } from './normal';
-import { requireFinite, requireNonNegative } from './validate';
+import { requireNonNegative } from './validate';
 
 export const SECONDS_PER_YEAR = 365 * 24 * 60 * 60;
 /** Above this sigma*sqrt(T) the standardised call is 1 (Derive's MAX_TOTAL_VOL). */

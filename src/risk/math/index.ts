@@ -19,6 +19,7 @@ export {
   sviClampedLogMoneyness,
   validateSviParams,
   SVI_MAX_TOTAL_VARIANCE,
+  SVI_K_BOUND_TOTAL_VOLS,
   type SviParams,
 } from './svi';
 export { requireFinite, requireNonNegative, requirePositive } from './validate';

@@ -2,9 +2,9 @@
  * Raw SVI volatility smile (Gatheral): total implied variance at log-moneyness k = ln(K/F) is
  *   w(k) = a + b * (rho * (k - m) + sqrt((k - m)^2 + sigma^2)),   vol = sqrt(w / tau).
  *
- * Conventions match Derive's on-chain SVI so its margin cases reproduce: k is clamped to
- * [max(-2.5, min(-0.3, -3 sqrt(tau))), min(2.5, max(0.3, 3 sqrt(tau)))] (the wings are flat beyond),
- * w is capped at 25, and a zero strike has zero vol. A negative w means the parameters are invalid.
+ * Conventions match Derive's on-chain SVI so its margin cases reproduce: k is clamped to [-B, B]
+ * with B = 4 * sqrt(a + b * sigma) (four "total vols"; the wings are flat beyond), w is capped at
+ * 144, and a zero strike has zero vol. A negative w means the parameters are invalid.
  */
 import { InvalidInputError } from '../../common/errors';
 import { requireFinite, requireNonNegative, requirePositive } from './validate';
@@ -21,10 +21,9 @@ export interface SviParams {
   tauYears: number;
 }
 
-export const SVI_MAX_TOTAL_VARIANCE = 25;
-const ABS_K_MAX = 2.5;
-const SHORT_DATE_K = 0.3;
-const TAU_K_MULTIPLIER = 3;
+export const SVI_MAX_TOTAL_VARIANCE = 144;
+/** The log-moneyness bound is this many times sqrt(a + b * sigma). */
+export const SVI_K_BOUND_TOTAL_VOLS = 4;
 
 export function validateSviParams(p: SviParams, field = 'svi'): void {
   requireFinite(`${field}.a`, p.a);
@@ -39,13 +38,12 @@ export function validateSviParams(p: SviParams, field = 'svi'): void {
   requirePositive(`${field}.tauYears`, p.tauYears);
 }
 
-/** Log-moneyness ln(K/F), clamped to the range where the smile is trusted. */
+/** Log-moneyness ln(K/F), clamped to [-B, B], B = 4 sqrt(a + b sigma), where the smile is trusted. */
 export function sviClampedLogMoneyness(strikeUsd: number, p: SviParams): number {
+  const bound = SVI_K_BOUND_TOTAL_VOLS * Math.sqrt(Math.max(p.a + p.b * p.sigma, 0));
+  if (strikeUsd === 0) return -bound;
   const k = Math.log(strikeUsd / p.forwardUsd);
-  const tauFactor = TAU_K_MULTIPLIER * Math.sqrt(p.tauYears);
-  const kMax = Math.min(ABS_K_MAX, Math.max(SHORT_DATE_K, tauFactor));
-  const kMin = Math.max(-ABS_K_MAX, Math.min(-SHORT_DATE_K, -tauFactor));
-  return Math.min(kMax, Math.max(kMin, k));
+  return Math.min(bound, Math.max(-bound, k));
 }
 
 /** Total implied variance w at a strike, capped at 25. Throws if the parameters give w < 0. */

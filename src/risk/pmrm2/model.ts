@@ -121,26 +121,43 @@ export function skewCapAndKStar(
   return { multCap, kStar };
 }
 
-/** Value of the expiry's options under a skew shock, forward moved by `spotShock`. */
+/**
+ * Value of the expiry's options under a skew shock. Skew scenarios never move spot (Derive's
+ * on-chain scenario setter requires spotShock = 1 for them).
+ *
+ * `capFromLinear` selects the linear or the absolute cap parameters, `signedK` whether k keeps its
+ * sign (linear) or is taken in absolute value (abs). A linear scenario declared with a spot shock
+ * other than 1 is the reference engine's "LINEAR_SPOT_SHOCK" variant: spot still does not move,
+ * k keeps its sign, but the cap comes from the ABS parameters (see `skewVariant`).
+ */
 function expirySkewValue(
   e: ArrangedExpiry,
-  isLinear: boolean,
-  spotShock: number,
+  capFromLinear: boolean,
+  signedK: boolean,
   params: Pmrm2Params,
 ): number {
-  const forward = e.forwardVariableUsd * spotShock + e.forwardFixedUsd;
-  const { multCap, kStar } = skewCapAndKStar(e.timeYears, isLinear, params);
+  const forward = e.forwardVariableUsd + e.forwardFixedUsd;
+  const { multCap, kStar } = skewCapAndKStar(e.timeYears, capFromLinear, params);
   let total = 0;
   const n = e.strikes.length;
   for (let i = 0; i < n; i++) {
     const strike = e.strikes[i]!;
     const k = Math.log(strike / forward);
-    const mult = skewMultiplier(isLinear ? k : Math.abs(k), multCap, kStar);
+    const mult = skewMultiplier(signedK ? k : Math.abs(k), multCap, kStar);
     const vol = e.vols[i]! * Math.max(mult, 0);
     const p = black76PricesUnchecked(e.timeYears, vol, forward, strike, e.discount);
     total += (e.isCall[i] === 1 ? p.call : p.put) * e.amounts[i]!;
   }
   return total;
+}
+
+/** Which cap parameters and k sign a skew scenario uses (see `expirySkewValue`). */
+export function skewVariant(
+  volShock: 'linear' | 'abs',
+  spotShock: number,
+): { capFromLinear: boolean; signedK: boolean } {
+  if (volShock === 'abs') return { capFromLinear: false, signedK: false };
+  return spotShock === 1 ? { capFromLinear: true, signedK: true } : { capFromLinear: false, signedK: true };
 }
 
 /** Shocked (undiscounted) value of one expiry under a scenario. */
@@ -158,9 +175,10 @@ export function shockedExpiryValue(
     case 'down':
       return expiryValue(e, spotShock, e.volShockDown, 0);
     case 'linear':
-      return expirySkewValue(e, true, spotShock, params);
-    case 'abs':
-      return expirySkewValue(e, false, spotShock, params);
+    case 'abs': {
+      const v = skewVariant(volShock, spotShock);
+      return expirySkewValue(e, v.capFromLinear, v.signedK, params);
+    }
   }
 }
 
@@ -175,8 +193,12 @@ export function expiryScenarioPnl(e: ArrangedExpiry, shocked: number, scenario: 
   return pnl;
 }
 
-/** Scenario P&L of the non-option parts: perp and risk-cancelling collateral move with spot. */
+/**
+ * Scenario P&L of the non-option parts: perp and risk-cancelling collateral move with spot.
+ * Skew scenarios do not move spot.
+ */
 export function linearScenarioPnl(p: ArrangedPortfolio, scenario: Pmrm2Scenario): number {
+  if (scenario.volShock === 'linear' || scenario.volShock === 'abs') return 0;
   let pnl = 0;
   if (p.perpAmount !== 0) {
     pnl += p.perpAmount * ((scenario.spotShock - 1) * p.perpPriceUsd) * scenario.dampeningFactor;
