@@ -86,7 +86,7 @@ export async function write<
   const label = opts.label ?? `${String(functionName)} on ${address}`;
   let hash: Hash;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // The generic signature above already type-checks the call; viem's overloads cannot be re-derived here.
     hash = await c.walletClient.writeContract({
       account: from,
       chain: c.chain,
@@ -95,7 +95,7 @@ export async function write<
       functionName,
       args,
       value: opts.value,
-    } as any);
+    } as unknown as Parameters<typeof c.walletClient.writeContract>[0]);
   } catch (cause) {
     throw new NetmarginError(`Devnet setup call failed: ${label}`, {
       code: 'DEVNET_TX_FAILED',
@@ -103,7 +103,32 @@ export async function write<
       cause,
     });
   }
-  return confirm(c, hash, label);
+  try {
+    return await confirm(c, hash, label);
+  } catch (e) {
+    // Replay the call to recover the revert reason (Aave error codes, custom errors) for the message.
+    const reason = await c.publicClient
+      .simulateContract({
+        account: from,
+        address,
+        abi,
+        functionName,
+        args,
+        value: opts.value,
+      } as unknown as Parameters<typeof c.publicClient.simulateContract>[0])
+      .then(
+        () => 'replay succeeded (state changed since)',
+        (err: unknown) =>
+          err instanceof Error
+            ? ((err as { shortMessage?: string }).shortMessage ?? err.message)
+            : String(err),
+      );
+    throw new NetmarginError(`Devnet setup transaction reverted: ${label}: ${reason}`, {
+      code: 'DEVNET_TX_REVERTED',
+      details: { hash, label, reason },
+      cause: e,
+    });
+  }
 }
 
 /** Deploys creation bytecode (constructor args already appended) and returns the new address. */

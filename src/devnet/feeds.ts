@@ -102,11 +102,12 @@ export async function setSequencerStatus(
     abi: mockV3AggregatorAbi,
     functionName: 'latestRound',
   });
-  const block = await c.publicClient.getBlock();
+  // Chainlink documents `startedAt` as the time of the status change; Aave's PriceOracleSentinel
+  // (v3.0.2) reads `updatedAt` instead. The status round is written once, so both carry `sinceSec`.
   await write(c, from, feed, mockV3AggregatorAbi, 'updateRoundData', [
     BigInt(latest) + 1n,
     status === 'up' ? 0n : 1n,
-    block.timestamp,
+    sinceSec,
     sinceSec,
   ]);
 }

@@ -1,0 +1,24 @@
+/**
+ * Venue stand-ins (perps and options): deployed and seeded once their contracts are available.
+ */
+import type { Address } from 'viem';
+import type { AssetSymbol, TokenInfo, VenueInfo } from '../config/manifest';
+import type { DevnetClients } from './chain';
+import type { DeployedFeeds } from './feeds';
+import type { Persona } from './personas';
+
+export interface VenueContext {
+  deployer: Address;
+  keeper: Address;
+  tokens: Record<AssetSymbol, TokenInfo>;
+  feeds: DeployedFeeds;
+  personas: { persona: Persona; address: Address }[];
+  log: (line: string) => void;
+}
+
+export async function deployAndSeedVenues(
+  _c: DevnetClients,
+  _ctx: VenueContext,
+): Promise<{ perps: VenueInfo | null; options: VenueInfo | null }> {
+  return { perps: null, options: null };
+}
