@@ -3,8 +3,10 @@
  *
  * Every number carries its unit in its name. A margin figure is only reproducible together with the
  * parameters that produced it, so the engine reports `hashParams(params)` beside every result and any
- * change to a default here must bump `version`.
+ * change to a default here must bump `version`. Years are 365 days (`SECONDS_PER_YEAR` of ./math).
  */
+import { InvalidInputError } from '../common/errors';
+import { DERIVE_DEFAULT_PARAMS, type Pmrm2Params } from './pmrm2';
 
 /** Collateral risk tier, best first. Volatility can demote an asset to a worse tier, never promote it. */
 export type RiskTier = 'S' | 'A' | 'B' | 'C';
@@ -39,7 +41,6 @@ export interface StressReplayParams {
 export interface RiskParams {
   /** Bump on any change; part of the parameter hash. */
   version: string;
-  secondsPerYear: number;
 
   scenario: {
     /** Horizon over which per-underlying scenario shocks are sized. */
@@ -48,12 +49,18 @@ export interface RiskParams {
     spotShockSigmas: number;
     /** Grid of spot moves as fractions of the shock size; must contain -1, 0 and 1. */
     spotShockFractions: number[];
-    /** Implied volatility multipliers of the grid; must contain 1. */
-    volMultipliers: number[];
-    /** Contingency per short option contract, as a fraction of spot (not offset across underlyings). */
-    shortOptionContingencyPctSpot: number;
-    /** Contingency on perp notional (basis / funding risk, not offset across underlyings). */
+    /** Vol shocks of the grid (PMRM_2 directions); must contain 'none'. */
+    volShocks: ('none' | 'up' | 'down')[];
+    /** Add PMRM_2's linear and absolute skew-shock scenarios at unchanged spot. */
+    includeSkewShocks: boolean;
+    /** Contingency on |net perp contracts| x spot (not offset across underlyings). */
     perpContingencyPctNotional: number;
+    /**
+     * Everything else of the per-underlying PMRM_2 model (vol / skew shock sizes, static discounts,
+     * loss factor, option contingencies). Its perp contingency is replaced by the one above so that
+     * borrowed spot (Aave debt) is not charged as a perp.
+     */
+    pmrm2: Omit<Pmrm2Params, 'scenarios'>;
   };
 
   /** IM = MM x this multiplier. */
@@ -132,14 +139,21 @@ export interface RiskParams {
 
 export const DEFAULT_RISK_PARAMS: RiskParams = {
   version: 'netmargin-portfolio-risk/1.0.0',
-  secondsPerYear: 31_536_000,
   scenario: {
     horizonSec: 86_400,
     spotShockSigmas: 4,
     spotShockFractions: [-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1],
-    volMultipliers: [0.7, 1, 1.5],
-    shortOptionContingencyPctSpot: 0.002,
-    perpContingencyPctNotional: 0.001,
+    volShocks: ['down', 'none', 'up'],
+    includeSkewShocks: true,
+    perpContingencyPctNotional: DERIVE_DEFAULT_PARAMS.other.mmPerpPercent,
+    pmrm2: {
+      volShock: DERIVE_DEFAULT_PARAMS.volShock,
+      skewShock: DERIVE_DEFAULT_PARAMS.skewShock,
+      // Shocks here are sized from volatility, not Derive's fixed +-18 %: losses count in full.
+      margin: { ...DERIVE_DEFAULT_PARAMS.margin, mmFactor: 1, imFactor: 1 },
+      basis: DERIVE_DEFAULT_PARAMS.basis,
+      other: { ...DERIVE_DEFAULT_PARAMS.other, mmPerpPercent: 0, imPerpPercent: 0 },
+    },
   },
   imToMmMultiplier: 1.3,
   volatility: { ewmaLambda: 0.94, floorRatioToLongRun: 0.5 },
@@ -201,3 +215,74 @@ export const DEFAULT_RISK_PARAMS: RiskParams = {
   },
   liquidationSearch: { maxDownMovePct: 0.99, maxUpMovePct: 10, scanSteps: 400, bisectionIterations: 60 },
 };
+
+function bad(field: string, problem: string): never {
+  throw new InvalidInputError(`params.${field}`, problem, {
+    code: 'INVALID_PARAMS',
+    hint: 'Fix the risk parameter set and bump its version.',
+  });
+}
+
+function inRange(field: string, v: number, lo: number, hi: number, loOpen = false, hiOpen = false): void {
+  const ok = Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+  if (!ok) bad(field, `must be in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${v}`);
+}
+
+/** Checks a parameter set once, before use, naming the first bad field (`params.correlation.ewmaLambda`). */
+export function validateRiskParams(p: RiskParams): void {
+  if (typeof p.version !== 'string' || p.version.length === 0) bad('version', 'must be a non-empty string');
+  inRange('scenario.horizonSec', p.scenario.horizonSec, 0, Number.MAX_VALUE, true);
+  inRange('scenario.spotShockSigmas', p.scenario.spotShockSigmas, 0, 100, true);
+  const f = p.scenario.spotShockFractions;
+  f.forEach((x, i) => inRange(`scenario.spotShockFractions[${i}]`, x, -1, 1));
+  if (!f.includes(1) || !f.includes(-1)) bad('scenario.spotShockFractions', 'must contain -1 and 1');
+  if (!p.scenario.volShocks.includes('none')) bad('scenario.volShocks', "must contain 'none'");
+  inRange('scenario.perpContingencyPctNotional', p.scenario.perpContingencyPctNotional, 0, 1);
+  inRange('imToMmMultiplier', p.imToMmMultiplier, 1, 100);
+  inRange('volatility.ewmaLambda', p.volatility.ewmaLambda, 0, 1, true, true);
+  inRange('volatility.floorRatioToLongRun', p.volatility.floorRatioToLongRun, 0, 10);
+  inRange('correlation.ewmaLambda', p.correlation.ewmaLambda, 0, 1, true, true);
+  inRange('correlation.minObservations', p.correlation.minObservations, 1, 1e9);
+  inRange('correlation.stressWeight', p.correlation.stressWeight, 0, 1);
+  const v = p.valueAtRisk;
+  inRange('valueAtRisk.horizonSec', v.horizonSec, 0, Number.MAX_VALUE, true);
+  inRange('valueAtRisk.varConfidence', v.varConfidence, 0.5, 1, false, true);
+  inRange('valueAtRisk.esConfidence', v.esConfidence, 0.5, 1, false, true);
+  if (!Number.isInteger(v.monteCarloPaths) || v.monteCarloPaths < 100)
+    bad('valueAtRisk.monteCarloPaths', 'must be an integer >= 100');
+  if (!Number.isInteger(v.monteCarloSeed)) bad('valueAtRisk.monteCarloSeed', 'must be an integer');
+  const nu = v.studentTDegreesOfFreedom;
+  if (!(nu === 0 || (Number.isInteger(nu) && nu > 2 && nu <= 1000))) {
+    bad('valueAtRisk.studentTDegreesOfFreedom', `must be 0 (normal) or an integer in [3, 1000], got ${nu}`);
+  }
+  for (const [name, u] of Object.entries(p.underlyings)) {
+    if (!RISK_TIER_ORDER.includes(u.tier))
+      bad(`underlyings.${name}.tier`, `must be one of ${RISK_TIER_ORDER.join(', ')}`);
+    inRange(`underlyings.${name}.minSpotShockPct`, u.minSpotShockPct, 0, 0.99, true);
+    inRange(`underlyings.${name}.maxSpotShockPct`, u.maxSpotShockPct, u.minSpotShockPct, 0.99);
+  }
+  for (const t of RISK_TIER_ORDER) {
+    inRange(`collateral.tiers.${t}.baseHaircutPct`, p.collateral.tiers[t].baseHaircutPct, 0, 1);
+    inRange(`collateral.tiers.${t}.maxVolAnnual`, p.collateral.tiers[t].maxVolAnnual, 0, Number.MAX_VALUE);
+  }
+  inRange('collateral.liquidationHorizonSec', p.collateral.liquidationHorizonSec, 0, Number.MAX_VALUE);
+  inRange('collateral.liquidationSigmas', p.collateral.liquidationSigmas, 0, 100);
+  inRange('concentration.freeOpenInterestFraction', p.concentration.freeOpenInterestFraction, 0, 1e9);
+  inRange('concentration.addonPctPerExcessFraction', p.concentration.addonPctPerExcessFraction, 0, 1e9);
+  inRange('concentration.maxAddonPct', p.concentration.maxAddonPct, 0, 1);
+  inRange('liquidationImpact.coefficient', p.liquidationImpact.coefficient, 0, 1e9);
+  inRange('liquidationImpact.maxImpactPct', p.liquidationImpact.maxImpactPct, 0, 1);
+  inRange('oracle.freshAgeSec', p.oracle.freshAgeSec, 0, p.oracle.maxAgeSec);
+  inRange('oracle.stalenessAddonPctPerHour', p.oracle.stalenessAddonPctPerHour, 0, 1);
+  inRange('oracle.freeConfidencePct', p.oracle.freeConfidencePct, 0, p.oracle.maxConfidencePct);
+  inRange('liquidationSearch.maxDownMovePct', p.liquidationSearch.maxDownMovePct, 0, 1, true, true);
+  inRange('liquidationSearch.maxUpMovePct', p.liquidationSearch.maxUpMovePct, 0, 1e6, true);
+  if (!Number.isInteger(p.liquidationSearch.scanSteps) || p.liquidationSearch.scanSteps < 1)
+    bad('liquidationSearch.scanSteps', 'must be a positive integer');
+  p.stressReplays.forEach((s, i) => {
+    inRange(`stressReplays[${i}].volMultiplier`, s.volMultiplier, 0, 100);
+    inRange(`stressReplays[${i}].otherSpotMovePct`, s.otherSpotMovePct, -1, 1e6, true);
+    for (const [u, m] of Object.entries(s.spotMovePctByUnderlying))
+      inRange(`stressReplays[${i}].spotMovePctByUnderlying.${u}`, m, -1, 1e6, true);
+  });
+}

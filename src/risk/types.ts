@@ -167,6 +167,7 @@ export interface NormalizedOption extends NormalizedPositionBase {
   rateAnnual: number;
   /** Implied volatility from the expiry's SVI slice at this strike. */
   volAnnual: number;
+  svi: SviSliceParams;
 }
 
 export type NormalizedPosition = NormalizedLinear | NormalizedPerp | NormalizedOption;
@@ -292,7 +293,14 @@ export interface AccountRiskResult {
   byProtocol: ProtocolBreakdown[];
   collateral: CollateralLine[];
   addons: AddonBreakdown;
-  worstScenario: { underlying: string; spotMovePct: number; volMultiplier: number; pnlUsd: number } | null;
+  /** Worst scenario of the underlying with the largest standalone loss (P&L < 0 is a loss). */
+  worstScenario: {
+    underlying: string;
+    /** `spot-12.00%/vol-up`, `skew-linear`, or `basis` for PMRM_2's forward contingency. */
+    name: string;
+    spotMovePct: number;
+    pnlUsd: number;
+  } | null;
   stressReplays: ScenarioResult[];
   /** Market-wide move (non-stable underlyings together) that brings adjusted equity to MM; null if none in range. */
   liquidationDistance: { downMovePct: number | null; upMovePct: number | null };

@@ -1,0 +1,1 @@
+export { concentrationAddonUsd, liquidationImpactUsd, oracleAddonUsd } from './addons';

@@ -1,0 +1,2 @@
+export { effectiveTier, haircutPct } from './haircuts';
+export { valueCollateral, type LendingValuation } from './lending';
