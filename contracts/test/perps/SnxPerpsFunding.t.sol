@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAsyncOrderSettlementPythModule} from
+    "../../src/venues/synthetix/interfaces/IAsyncOrderSettlementPythModule.sol";
 import {PerpsBase} from "./PerpsBase.sol";
 
 /// @notice Funding of the Synthetix v3 perps stand-in against hand-computed values:
@@ -62,6 +64,20 @@ contract SnxPerpsFundingTest is PerpsBase {
     }
 
     function test_FundingIsRealisedIntoCollateralOnClose() public {
+        uint128 id = _account(alice, 1_000_000);
+        _trade(alice, id, 1000e18); // fill 2000 · (1 + 0.0005) = 2001
+        vm.warp(block.timestamp + 1 days);
+        _price(2000e8);
+        // close: fill = 2000 · (1 + 0.0005) = 2001 too (skew 1000 → 0), so price pnl is 0
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IAsyncOrderSettlementPythModule.OrderSettled(
+            ETH, id, 2001e18, 0, -9000e18, -1000e18, 0, 0, 0, 0, 0, bytes32("netmargin"), alice
+        );
+        _trade(alice, id, -1000e18);
+        assertEq(market.getCollateralAmount(id, 0), 991_000e18, "funding paid out of collateral");
+    }
+
+    function test_BalancedMarketAccruesNoFunding() public {
         uint128 a = _account(alice, 1_000_000);
         uint128 b = _account(bob, 1_000_000);
         _trade(alice, a, 1000e18);
