@@ -261,6 +261,22 @@ export function staticDiscounts(
   return { pos, neg: Math.min(1 / discount, negRaw) };
 }
 
+/**
+ * Splits a forward into the part that moves with spot and the part already fixed by settlement
+ * averaging: inside the last 30 minutes, (1800 - t) / 1800 of the forward is fixed.
+ */
+export function forwardSplit(
+  forwardUsd: number,
+  timeToExpirySec: number,
+): { forwardVariableUsd: number; forwardFixedUsd: number } {
+  if (timeToExpirySec >= SETTLEMENT_AVERAGING_SEC)
+    return { forwardVariableUsd: forwardUsd, forwardFixedUsd: 0 };
+  return {
+    forwardVariableUsd: (forwardUsd * timeToExpirySec) / SETTLEMENT_AVERAGING_SEC,
+    forwardFixedUsd: (forwardUsd * (SETTLEMENT_AVERAGING_SEC - timeToExpirySec)) / SETTLEMENT_AVERAGING_SEC,
+  };
+}
+
 /** Validates a portfolio and precomputes everything that does not depend on the scenario. */
 export function arrangePmrm2(portfolio: Pmrm2Portfolio, params: Pmrm2Params): ArrangedPortfolio {
   validatePortfolio(portfolio);
@@ -289,13 +305,7 @@ export function arrangePmrm2(portfolio: Pmrm2Portfolio, params: Pmrm2Params): Ar
     const timeYears = timeToExpirySec / SECONDS_PER_YEAR;
     const rateAnnual = Math.max(feed.rateAnnual, 0);
     const discount = Math.exp(-rateAnnual * timeYears);
-    const fixedShare =
-      timeToExpirySec < SETTLEMENT_AVERAGING_SEC
-        ? (SETTLEMENT_AVERAGING_SEC - timeToExpirySec) / SETTLEMENT_AVERAGING_SEC
-        : 0;
-    const forwardFixedUsd = feed.forwardUsd * fixedShare;
-    const forwardVariableUsd =
-      fixedShare === 0 ? feed.forwardUsd : (feed.forwardUsd * timeToExpirySec) / SETTLEMENT_AVERAGING_SEC;
+    const { forwardVariableUsd, forwardFixedUsd } = forwardSplit(feed.forwardUsd, timeToExpirySec);
     const n = indices.length;
     const strikes = new Float64Array(n);
     const vols = new Float64Array(n);
