@@ -422,16 +422,16 @@ export function evaluatePmrm2Book(
         expiryNet[e] = 0;
         for (let c = 0; c < stride; c++) expiryRows[rowE + c] = 0;
       }
-      expiryNet[e] += Math.abs(amt);
+      expiryNet[e] = expiryNet[e]! + Math.abs(amt);
       const rowI = ins * stride;
-      for (let c = 0; c < stride; c++) expiryRows[rowE + c] += amt * table[rowI + c]!;
+      for (let c = 0; c < stride; c++) expiryRows[rowE + c] = expiryRows[rowE + c]! + amt * table[rowI + c]!;
       const sk = M.instrumentStrikeKey[ins]!;
       if (strikeStamp[sk] !== stamp) {
         strikeStamp[sk] = stamp;
         touchedStrikes[nTouchedK++] = sk;
         strikeNet[sk] = 0;
       }
-      strikeNet[sk] += amt;
+      strikeNet[sk] = strikeNet[sk]! + amt;
     }
 
     let basis = 0;
@@ -446,7 +446,7 @@ export function evaluatePmrm2Book(
         const v = expiryRows[rowE + s]!;
         let x = (v * (v >= 0 ? pos : neg) - expMtm) * M.damp[s]!;
         if (M.isSkew[s] === 1 && x > 0) x = -x;
-        pnl[s] += x;
+        pnl[s] = pnl[s]! + x;
       }
       const bUp = expiryRows[rowE + nS + 1]! - expMtm;
       const bDown = expiryRows[rowE + nS + 2]! - expMtm;
