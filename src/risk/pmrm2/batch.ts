@@ -376,6 +376,8 @@ export function evaluatePmrm2Book(
     const nS = M.scenarioCount;
     const stride = M.stride;
     const table = M.table;
+    const damp = M.damp;
+    const isSkew = M.isSkew;
     const stamp = ++scratch.stamp;
     const spot = mk.spotUsd;
 
@@ -444,8 +446,8 @@ export function evaluatePmrm2Book(
       const neg = M.staticDiscountNeg[e]!;
       for (let s = 0; s < nS; s++) {
         const v = expiryRows[rowE + s]!;
-        let x = (v * (v >= 0 ? pos : neg) - expMtm) * M.damp[s]!;
-        if (M.isSkew[s] === 1 && x > 0) x = -x;
+        let x = (v * (v >= 0 ? pos : neg) - expMtm) * damp[s]!;
+        if (isSkew[s] === 1 && x > 0) x = -x;
         pnl[s] = pnl[s]! + x;
       }
       const bUp = expiryRows[rowE + nS + 1]! - expMtm;
