@@ -1,7 +1,6 @@
 import {
   account,
   AS_OF_SEC,
-  ASSETS,
   DEFAULT_SPOTS,
   flatSlice,
   lending,
