@@ -22,3 +22,19 @@ export type {
 export { computePmrm2, validatePortfolio, validateParams } from './model';
 export { pmrm2CaseFromJson, type Pmrm2Case, type Pmrm2Expected } from './json';
 export { DERIVE_DEFAULT_PARAMS } from './params';
+export {
+  preparePmrm2Market,
+  evaluatePmrm2Book,
+  validatePmrm2Book,
+  createPmrm2Scratch,
+  allocatePmrm2BookResult,
+  bookEntryToPortfolio,
+  type Pmrm2Market,
+  type Pmrm2Instrument,
+  type Pmrm2CollateralAsset,
+  type Pmrm2Book,
+  type Pmrm2BookResult,
+  type PreparedPmrm2Market,
+  type Pmrm2Scratch,
+} from './batch';
+export { checkPmrm2Case, withinTolerance, PMRM2_TOLERANCE } from './conformance';
