@@ -177,6 +177,21 @@ describe('computeAccountRisk: correlation properties over random portfolios', ()
   });
 });
 
+describe('computeAccountRisk: edge cases', () => {
+  it('margins an empty account at zero without NaN', () => {
+    const r = computeAccountRisk(account({ positions: [] }), FAST);
+    expect([r.mtmUsd, r.mmUsd, r.imUsd, r.freeCollateralUsd]).toEqual([0, 0, 0, 0]);
+    expect(r.worstScenario).toBeNull();
+    expect(r.liquidationDistance).toEqual({ downMovePct: null, upMovePct: null });
+  });
+
+  it('reports a liquidation distance of 0 for an account already below MM', () => {
+    const r = computeAccountRisk(account({ positions: [perp('ETH', 10, 3_000, { marginUsd: 100 })] }), FAST);
+    expect(r.shortfallUsd).toBeGreaterThan(0);
+    expect(r.liquidationDistance.downMovePct).toBe(0);
+  });
+});
+
 describe('computeAccountRisk: account-level outputs', () => {
   const input = account({
     positions: [lending('collateral', 'aWETH', '10'), lending('debt', 'USDC', '15000'), spot('USDC', '500')],
