@@ -169,6 +169,8 @@ describe('computeAccountRisk: correlation properties over random portfolios', ()
         const hedged = computeAccountRisk({ ...input, positions: [...input.positions, hedge] }, FAST);
         expect(hedged.components.aggregatedLossUsd).toBeLessThan(base.components.aggregatedLossUsd);
         expect(hedged.components.scenarioMarginUsd).toBeLessThan(base.components.scenarioMarginUsd);
+        // The 1 h VaR / ES floor sits far below the one-day scenario margin, so MM falls too.
+        expect(hedged.mmUsd).toBeLessThan(base.mmUsd);
         tested++;
         break;
       }
