@@ -43,6 +43,7 @@ const ACTUAL: Record<string, (r: AccountRiskResult) => number | null> = {
   imUsd: (r) => r.imUsd,
   freeCollateralUsd: (r) => r.freeCollateralUsd,
   shortfallUsd: (r) => r.shortfallUsd,
+  addonsUsd: (r) => r.components.addonsUsd,
   liquidationDownMovePct: (r) => r.liquidationDistance.downMovePct,
 };
 
