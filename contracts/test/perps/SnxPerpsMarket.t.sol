@@ -136,7 +136,7 @@ contract SnxPerpsMarketTest is PerpsBase {
         vm.expectRevert(
             abi.encodeWithSelector(
                 IPerpsAccountModule.InsufficientCollateralAvailableForWithdraw.selector,
-                int256(1000e18 - 0.1e18 - 420.4e18),
+                uint256(1000e18 - 0.1e18 - 420.4e18),
                 600e18
             )
         );
@@ -318,6 +318,34 @@ contract SnxPerpsMarketTest is PerpsBase {
         assertEq(market.getWithdrawableMargin(id), int256(1000e18 - 0.1e18 - 420.4e18), "withdrawable");
     }
 
+    function test_RequiredMarginForOrder_MatchesMarginsAfterTheOrder() public {
+        uint128 id = _account(alice, 1000);
+        // no position yet: a 10 ETH order needs 410.4 initial + 10 reward (see above)
+        assertEq(market.requiredMarginForOrder(id, ETH, 10e18), 420.4e18, "fresh order");
+        _trade(alice, id, 10e18);
+        (uint256 im,,) = market.getRequiredMargins(id);
+        assertEq(market.requiredMarginForOrder(id, ETH, 0), im, "zero order = current requirement");
+        // adding 10 more: initialRatio = 20/1e6 · 2 + 0.02 = 0.02004 on 40,000 → 801.6 + 10, reward 20
+        assertEq(market.requiredMarginForOrder(id, ETH, 10e18), 831.6e18, "increased position");
+        assertEq(market.requiredMarginForOrder(id, ETH, -10e18), 0, "closing order");
+    }
+
+    function test_GetOrder_IsEmptyBecauseOrdersSettleAtCommit() public {
+        uint128 id = _account(alice, 1000);
+        _trade(alice, id, 1e18);
+        AsyncOrder.Data memory order = market.getOrder(id);
+        assertEq(int256(order.request.sizeDelta), 0, "no pending order");
+        assertEq(order.commitmentTime, 0, "no commitment time");
+        assertEq(uint256(market.interestRate()), 0, "no interest");
+    }
+
+    function test_RevertWhen_MarketHasNoPriceFeed() public {
+        vm.prank(admin);
+        market.createMarket(300, "Optimism", "OP");
+        vm.expectRevert(abi.encodeWithSelector(IPerpsMarketConfiguration.PriceFeedNotSet.selector, uint128(300)));
+        market.indexPrice(300);
+    }
+
     // ----- liquidation -----
 
     function test_Liquidation_ClosesPositionsAndPaysKeeper() public {
@@ -331,6 +359,8 @@ contract SnxPerpsMarketTest is PerpsBase {
         assertEq(reward, 9.6e18, "reward at 1920");
         assertTrue(market.canLiquidate(id), "below maintenance");
 
+        vm.expectEmit(true, false, false, true, address(market));
+        emit ILiquidationModule.AccountFlaggedForLiquidation(id, 199.9e18, 211.792e18, 9.6e18, 9.6e18);
         vm.expectEmit(true, true, false, true, address(market));
         emit ILiquidationModule.PositionLiquidated(id, ETH, 10e18, 0);
         vm.expectEmit(true, false, false, true, address(market));

@@ -164,7 +164,8 @@ contract SnxPerpsMarket is
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IPerpsAccountModule
-    function modifyCollateral(uint128 accountId, uint128 collateralId, int256 amountDelta) external nonReentrant {
+    function modifyCollateral(uint128 accountId, uint128 synthMarketId, int256 amountDelta) external nonReentrant {
+        uint128 collateralId = synthMarketId;
         _requireOwner(accountId, PERM_MODIFY_COLLATERAL);
         if (collateralId != 0) revert InvalidCollateralId(collateralId);
         if (amountDelta == 0) revert InvalidAmountDelta(amountDelta);
@@ -185,7 +186,9 @@ contract SnxPerpsMarket is
             revert AccountLiquidatable(accountId);
         }
         int256 withdrawable = m.available - int256(m.initial);
-        if (withdrawable < int256(amount)) revert InsufficientCollateralAvailableForWithdraw(withdrawable, amount);
+        if (withdrawable < int256(amount)) {
+            revert InsufficientCollateralAvailableForWithdraw(withdrawable > 0 ? uint256(withdrawable) : 0, amount);
+        }
         account.collateral -= amount;
         emit CollateralModified(accountId, collateralId, amountDelta, msg.sender);
         collateralToken.safeTransfer(msg.sender, amount / tokenUnitD18);
@@ -253,6 +256,41 @@ contract SnxPerpsMarket is
     }
 
     /// @inheritdoc IAsyncOrderModule
+    function getOrder(uint128 accountId) external view returns (AsyncOrder.Data memory order) {
+        if (!_accounts[accountId].exists) revert AccountNotFound(accountId);
+        return order;
+    }
+
+    /// @inheritdoc IAsyncOrderModule
+    function requiredMarginForOrder(uint128 accountId, uint128 marketId, int128 sizeDelta)
+        external
+        view
+        returns (uint256 requiredMargin)
+    {
+        _requireTradable(marketId);
+        uint128[] storage open = _accounts[accountId].openMarkets;
+        bool inList = false;
+        uint256 rewards = 0;
+        for (uint256 i = 0; i < open.length; i++) {
+            int128 positionSize = _positions[accountId][open[i]].size;
+            if (open[i] == marketId) {
+                positionSize += sizeDelta;
+                inList = true;
+            }
+            if (positionSize == 0) continue;
+            (uint256 initial,, uint256 reward) = _positionMargins(open[i], positionSize, _indexPrice(open[i]));
+            requiredMargin += initial;
+            rewards += reward;
+        }
+        if (!inList && sizeDelta != 0) {
+            (uint256 initial,, uint256 reward) = _positionMargins(marketId, sizeDelta, _indexPrice(marketId));
+            requiredMargin += initial;
+            rewards += reward;
+        }
+        requiredMargin += rewards;
+    }
+
+    /// @inheritdoc IAsyncOrderModule
     function computeOrderFees(uint128 marketId, int128 sizeDelta)
         external
         view
@@ -275,6 +313,7 @@ contract SnxPerpsMarket is
         if (account.openMarkets.length == 0 || m.available >= int256(m.maintenance)) {
             revert NotEligibleForLiquidation(accountId);
         }
+        emit AccountFlaggedForLiquidation(accountId, m.available, m.maintenance, m.maxReward, m.maxReward);
 
         uint128[] memory markets = account.openMarkets;
         for (uint256 i = 0; i < markets.length; i++) {
@@ -288,7 +327,7 @@ contract SnxPerpsMarket is
             delete _positions[accountId][marketId];
             emit PositionLiquidated(accountId, marketId, VenueMath.abs(closed), 0);
             emit MarketUpdated(
-                marketId, price, market.skew, market.size, -int256(closed), market.lastFundingRate, _velocity(marketId)
+                marketId, price, market.skew, market.size, -int256(closed), market.lastFundingRate, _velocity(marketId), 0
             );
         }
         delete account.openMarkets;
@@ -312,8 +351,8 @@ contract SnxPerpsMarket is
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IPerpsAccountModule
-    function getCollateralAmount(uint128 accountId, uint128 collateralId) external view returns (uint256) {
-        return collateralId == 0 ? _accounts[accountId].collateral : 0;
+    function getCollateralAmount(uint128 accountId, uint128 synthMarketId) external view returns (uint256) {
+        return synthMarketId == 0 ? _accounts[accountId].collateral : 0;
     }
 
     /// @inheritdoc IPerpsAccountModule
@@ -480,7 +519,7 @@ contract SnxPerpsMarket is
         if (heartbeatSec == 0) revert InvalidParameter("heartbeatSec", "must be > 0");
         _config[marketId].feed = feed;
         _config[marketId].heartbeatSec = heartbeatSec;
-        emit MarketPriceDataUpdated(marketId, address(feed), heartbeatSec);
+        emit MarketChainlinkFeedSet(marketId, address(feed), heartbeatSec);
     }
 
     /// @inheritdoc IPerpsMarketConfiguration
@@ -584,6 +623,11 @@ contract SnxPerpsMarket is
         return _marketIds;
     }
 
+    /// @inheritdoc IPerpsMarketConfiguration
+    function interestRate() external pure returns (uint128) {
+        return 0;
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Internals: settlement
     // ---------------------------------------------------------------------------------------------
@@ -622,7 +666,7 @@ contract SnxPerpsMarket is
         _realize(c.accountId, r.pnl + r.accruedFunding);
 
         emit MarketUpdated(
-            c.marketId, r.price, newSkew, newMarketSize, c.sizeDelta, market.lastFundingRate, _velocity(c.marketId)
+            c.marketId, r.price, newSkew, newMarketSize, c.sizeDelta, market.lastFundingRate, _velocity(c.marketId), 0
         );
     }
 
@@ -728,7 +772,7 @@ contract SnxPerpsMarket is
 
     function _indexPrice(uint128 marketId) internal view returns (uint256) {
         MarketConfig storage config = _config[marketId];
-        if (address(config.feed) == address(0)) revert InvalidMarket(marketId);
+        if (address(config.feed) == address(0)) revert PriceFeedNotSet(marketId);
         return ChainlinkPrice.read18(config.feed, config.heartbeatSec);
     }
 

@@ -42,6 +42,17 @@ interface IAsyncOrderModule {
         external
         returns (AsyncOrder.Data memory retOrder, uint256 fees);
 
+    /// @notice The account's pending order. Orders settle inside `commitOrder` in the stand-in, so this
+    /// is always empty (sizeDelta 0), as Synthetix's is once an order has settled.
+    function getOrder(uint128 accountId) external view returns (AsyncOrder.Data memory order);
+
+    /// @notice Required initial margin of the account (incl. liquidation rewards) if `sizeDelta` were
+    /// added to its `marketId` position, at the current index price; USD 18 decimals.
+    function requiredMarginForOrder(uint128 accountId, uint128 marketId, int128 sizeDelta)
+        external
+        view
+        returns (uint256 requiredMargin);
+
     /// @notice Fees and fill price an order of `sizeDelta` would get now.
     /// @return orderFees USD 18 decimals (always 0 in the stand-in).
     /// @return fillPrice USD 18 decimals, including the skew premium.

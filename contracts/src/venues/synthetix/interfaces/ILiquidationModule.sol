@@ -8,6 +8,19 @@ interface ILiquidationModule {
     /// @notice The account is not below its maintenance margin.
     error NotEligibleForLiquidation(uint128 accountId);
 
+    /// @notice Emitted first in a liquidation, with the account's state when it was flagged.
+    /// @param availableMargin USD 18 decimals.
+    /// @param requiredMaintenanceMargin USD 18 decimals, including the liquidation reward.
+    /// @param liquidationReward Reward for the whole account, USD 18 decimals.
+    /// @param flagReward Same as liquidationReward in the stand-in (one reward, paid to the liquidator).
+    event AccountFlaggedForLiquidation(
+        uint128 indexed accountId,
+        int256 availableMargin,
+        uint256 requiredMaintenanceMargin,
+        uint256 liquidationReward,
+        uint256 flagReward
+    );
+
     /// @notice Emitted for each position closed by a liquidation.
     /// @param amountLiquidated |size| closed, base units 18 decimals.
     /// @param currentPositionSize Size left (always 0 in the stand-in).

@@ -11,6 +11,7 @@ interface IMarketEvents {
     /// @param sizeDelta Change of the market's skew in this update.
     /// @param currentFundingRate Funding rate per day, 18 decimals (0.001e18 = 0.1%/day).
     /// @param currentFundingVelocity Change of the funding rate per day, 18 decimals.
+    /// @param interestRate Interest rate charged on open interest (always 0 in the stand-in).
     event MarketUpdated(
         uint128 marketId,
         uint256 price,
@@ -18,6 +19,7 @@ interface IMarketEvents {
         uint256 size,
         int256 sizeDelta,
         int256 currentFundingRate,
-        int256 currentFundingVelocity
+        int256 currentFundingVelocity,
+        uint128 interestRate
     );
 }

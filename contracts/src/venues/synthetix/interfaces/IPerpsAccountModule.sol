@@ -8,11 +8,11 @@ pragma solidity 0.8.28;
 interface IPerpsAccountModule {
     /// @notice Emitted on a deposit (positive delta) or withdrawal (negative delta).
     /// @param accountId Account.
-    /// @param collateralId Collateral id (always 0).
+    /// @param synthMarketId Collateral id (always 0, Synthetix's id for its USD collateral).
     /// @param amountDelta Change, USD 18 decimals.
     /// @param sender Caller (the account owner).
     event CollateralModified(
-        uint128 indexed accountId, uint128 indexed collateralId, int256 amountDelta, address indexed sender
+        uint128 indexed accountId, uint128 indexed synthMarketId, int256 amountDelta, address indexed sender
     );
 
     /// @notice amountDelta is zero.
@@ -20,22 +20,24 @@ interface IPerpsAccountModule {
     /// @notice amountDelta has precision below the token's smallest unit (e.g. not a multiple of 1e12 for 6-decimal USDC).
     error AmountNotTokenAligned(int256 amountDelta, uint256 tokenUnitD18);
     /// @notice The collateral id is not 0.
-    error InvalidCollateralId(uint128 collateralId);
+    error InvalidCollateralId(uint128 synthMarketId);
     /// @notice The withdrawal is larger than the account's collateral.
-    error InsufficientCollateral(uint128 collateralId, uint256 collateralAmount, uint256 withdrawAmount);
+    error InsufficientCollateral(uint128 synthMarketId, uint256 collateralAmount, uint256 withdrawAmount);
     /// @notice The withdrawal would leave available margin below the required initial margin.
-    error InsufficientCollateralAvailableForWithdraw(int256 withdrawableMarginUsd, uint256 requestedMarginUsd);
+    /// @param availableUsdDenominated Withdrawable margin (0 when negative), USD 18 decimals.
+    /// @param requiredUsdDenominated Requested withdrawal, USD 18 decimals.
+    error InsufficientCollateralAvailableForWithdraw(uint256 availableUsdDenominated, uint256 requiredUsdDenominated);
     /// @notice The account is below maintenance margin; it can only be liquidated.
     error AccountLiquidatable(uint128 accountId);
 
     /// @notice Deposits (positive) or withdraws (negative) collateral; owner only.
     /// @param accountId Account.
-    /// @param collateralId Must be 0.
+    /// @param synthMarketId Must be 0.
     /// @param amountDelta USD 18 decimals; must be a whole number of token units.
-    function modifyCollateral(uint128 accountId, uint128 collateralId, int256 amountDelta) external;
+    function modifyCollateral(uint128 accountId, uint128 synthMarketId, int256 amountDelta) external;
 
     /// @notice Collateral held, USD 18 decimals (the stablecoin is valued at 1 USD).
-    function getCollateralAmount(uint128 accountId, uint128 collateralId) external view returns (uint256);
+    function getCollateralAmount(uint128 accountId, uint128 synthMarketId) external view returns (uint256);
 
     /// @notice Ids of collaterals with a non-zero balance ([] or [0]).
     function getAccountCollateralIds(uint128 accountId) external view returns (uint256[] memory);

@@ -10,7 +10,8 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 /// oracle-manager node (`updatePriceData`) with a Chainlink aggregator and a heartbeat.
 interface IPerpsMarketConfiguration {
     event MarketCreated(uint128 indexed perpsMarketId, string marketName, string marketSymbol);
-    event MarketPriceDataUpdated(uint128 indexed marketId, address feed, uint256 heartbeatSec);
+    /// @notice Stand-in event (Synthetix emits MarketPriceDataUpdated with a Pyth feed id instead).
+    event MarketChainlinkFeedSet(uint128 indexed marketId, address feed, uint256 heartbeatSec);
     event FundingParametersSet(uint128 indexed marketId, uint256 skewScale, uint256 maxFundingVelocity);
     event MaxMarketSizeSet(uint128 indexed marketId, uint256 maxMarketSize);
     event LiquidationParametersSet(
@@ -26,6 +27,8 @@ interface IPerpsMarketConfiguration {
     error InvalidMarket(uint128 marketId);
     /// @notice A configuration value is out of range; `parameter` names it.
     error InvalidParameter(string parameter, string reason);
+    /// @notice The market has no price feed yet (call setPriceFeed).
+    error PriceFeedNotSet(uint128 marketId);
 
     /// @notice Creates a market (owner only). Configure its feed, funding and margins before trading.
     function createMarket(uint128 requestedMarketId, string memory marketName, string memory marketSymbol)
@@ -78,4 +81,7 @@ interface IPerpsMarketConfiguration {
 
     /// @notice Ids of all created markets.
     function getMarkets() external view returns (uint256[] memory marketIds);
+
+    /// @notice Interest rate on open interest (always 0: the stand-in charges no interest).
+    function interestRate() external view returns (uint128);
 }
