@@ -122,26 +122,53 @@ contract DeriveFeedsTest is Test {
         fwd.setForwardData(expiry, 0, 1e18, uint64(block.timestamp));
     }
 
-    function test_RevertWhen_ForwardUpdateIsNotNewer() public {
+    function test_UpdateNotNewerThanStoredIsIgnored() public {
         vm.startPrank(publisher);
         fwd.setForwardData(expiry, 1e18, 1e18, uint64(block.timestamp));
-        vm.expectRevert(
-            abi.encodeWithSelector(IBaseLyraFeed.BLF_StaleUpdate.selector, uint64(block.timestamp), uint64(block.timestamp))
-        );
-        fwd.setForwardData(expiry, 2e18, 1e18, uint64(block.timestamp));
+        fwd.setForwardData(expiry, 2e18, 1e18, uint64(block.timestamp)); // same timestamp: ignored
+        (uint256 forward,) = fwd.getForwardPrice(expiry);
+        assertEq(forward, 2001e18, "first post kept");
+        vm.warp(block.timestamp + 10);
+        ethFeed.updateAnswer(2000e8);
+        fwd.setForwardData(expiry, 3e18, 1e18, uint64(block.timestamp - 20)); // older: ignored
+        (forward,) = fwd.getForwardPrice(expiry);
+        assertEq(forward, 2001e18, "older post ignored");
+        fwd.setForwardData(expiry, 3e18, 1e18, uint64(block.timestamp)); // newer: stored
         vm.stopPrank();
+        (forward,) = fwd.getForwardPrice(expiry);
+        assertEq(forward, 2003e18, "newer post stored");
     }
 
-    function test_RevertWhen_FeedDataIsInTheFutureOrOlderThanHeartbeat() public {
+    function test_RevertWhen_PostTimestampIsInTheFutureOrOlderThanHeartbeat() public {
         vm.startPrank(publisher);
         vm.expectRevert(
-            abi.encodeWithSelector(IBaseLyraFeed.BLF_DataTooOld.selector, uint64(block.timestamp + 1), HEARTBEAT, block.timestamp)
+            abi.encodeWithSelector(
+                IBaseLyraFeed.BLF_PostTimestampOutOfRange.selector, uint64(block.timestamp + 1), HEARTBEAT, block.timestamp
+            )
         );
         fwd.setForwardData(expiry, 0, 1e18, uint64(block.timestamp + 1));
         uint64 old = uint64(block.timestamp - HEARTBEAT - 1);
-        vm.expectRevert(abi.encodeWithSelector(IBaseLyraFeed.BLF_DataTooOld.selector, old, HEARTBEAT, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBaseLyraFeed.BLF_PostTimestampOutOfRange.selector, old, HEARTBEAT, block.timestamp)
+        );
         rates.setRate(expiry, 0.05e18, 1e18, old);
         vm.stopPrank();
+    }
+
+    function test_RevertWhen_ReadingDataOlderThanHeartbeat() public {
+        vm.startPrank(publisher);
+        fwd.setForwardData(expiry, 1e18, 1e18, uint64(block.timestamp));
+        rates.setRate(expiry, 0.05e18, 1e18, uint64(block.timestamp));
+        vols.setVolDetails(expiry, _svi());
+        vm.stopPrank();
+        vm.warp(block.timestamp + HEARTBEAT + 1);
+        ethFeed.updateAnswer(2000e8); // spot is fresh; the posted data is not
+        vm.expectRevert(IBaseLyraFeed.BLF_DataTooOld.selector);
+        fwd.getForwardPrice(expiry);
+        vm.expectRevert(IBaseLyraFeed.BLF_DataTooOld.selector);
+        rates.getInterestRate(expiry);
+        vm.expectRevert(IBaseLyraFeed.BLF_DataTooOld.selector);
+        vols.getVol(2000e18, expiry);
     }
 
     function test_RevertWhen_ConfidenceAboveOne() public {
@@ -180,16 +207,9 @@ contract DeriveFeedsTest is Test {
         emit ILyraRateFeed.RateUpdated(expiry, 0.05e18, 0.8e18, uint64(block.timestamp));
         vm.prank(publisher);
         rates.setRate(expiry, 0.05e18, 0.8e18, uint64(block.timestamp));
-        (int64 rate, uint64 confidence) = rates.getInterestRate(expiry);
-        assertEq(int256(rate), 0.05e18, "rate");
-        assertEq(uint256(confidence), 0.8e18, "confidence");
-    }
-
-    function test_RevertWhen_RateDoesNotFitInt64() public {
-        int96 tooBig = int96(int256(type(int64).max) + 1);
-        vm.expectRevert(abi.encodeWithSelector(ILyraRateFeed.LRF_InvalidRate.selector, tooBig));
-        vm.prank(publisher);
-        rates.setRate(expiry, tooBig, 1e18, uint64(block.timestamp));
+        (int256 rate, uint256 confidence) = rates.getInterestRate(expiry);
+        assertEq(rate, 0.05e18, "rate");
+        assertEq(confidence, 0.8e18, "confidence");
     }
 
     // ----- vol -----

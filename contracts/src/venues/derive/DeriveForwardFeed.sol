@@ -21,7 +21,7 @@ contract DeriveForwardFeed is LyraFeedBase, ILyraForwardFeed {
         external
         onlySigner
     {
-        _checkPost(expiry, timestamp, _details[expiry].timestamp, confidence);
+        if (!_checkPost(expiry, timestamp, _details[expiry].timestamp, confidence)) return;
         _forward(fwdSpotDifference); // reverts if spot + difference ≤ 0
         ForwardDetails memory details = ForwardDetails(fwdSpotDifference, confidence, timestamp);
         _details[expiry] = details;
@@ -52,6 +52,7 @@ contract DeriveForwardFeed is LyraFeedBase, ILyraForwardFeed {
     function _load(uint64 expiry) internal view returns (ForwardDetails memory details) {
         details = _details[expiry];
         if (details.timestamp == 0) revert LFF_MissingExpiryData(expiry);
+        _checkNotStale(details.timestamp);
     }
 
     function _forward(int96 fwdSpotDifference) internal view returns (uint256) {

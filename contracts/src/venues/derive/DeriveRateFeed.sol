@@ -14,17 +14,17 @@ contract DeriveRateFeed is LyraFeedBase, ILyraRateFeed {
 
     /// @inheritdoc ILyraRateFeed
     function setRate(uint64 expiry, int96 rate, uint64 confidence, uint64 timestamp) external onlySigner {
-        _checkPost(expiry, timestamp, _rates[expiry].timestamp, confidence);
-        if (rate > type(int64).max || rate < type(int64).min) revert LRF_InvalidRate(rate);
+        if (!_checkPost(expiry, timestamp, _rates[expiry].timestamp, confidence)) return;
         _rates[expiry] = RateDetail(rate, confidence, timestamp);
         emit RateUpdated(expiry, rate, confidence, timestamp);
     }
 
     /// @inheritdoc IInterestRateFeed
-    function getInterestRate(uint64 expiry) external view returns (int64 interestRate, uint64 confidence) {
+    function getInterestRate(uint64 expiry) external view returns (int256 interestRate, uint256 confidence) {
         RateDetail memory detail = _rates[expiry];
         if (detail.timestamp == 0) revert LRF_MissingExpiryData(expiry);
-        return (int64(detail.rate), detail.confidence);
+        _checkNotStale(detail.timestamp);
+        return (detail.rate, detail.confidence);
     }
 
     /// @inheritdoc ILyraRateFeed

@@ -17,7 +17,7 @@ contract DeriveVolFeed is LyraFeedBase, ILyraVolFeed {
 
     /// @inheritdoc ILyraVolFeed
     function setVolDetails(uint64 expiry, VolDetails memory details) external onlySigner {
-        _checkPost(expiry, details.timestamp, _vols[expiry].timestamp, details.confidence);
+        if (!_checkPost(expiry, details.timestamp, _vols[expiry].timestamp, details.confidence)) return;
         if (details.SVI_rho <= -1e18 || details.SVI_rho >= 1e18) revert LVF_InvalidSviParams("|rho| must be < 1");
         if (details.SVI_sigma == 0) revert LVF_InvalidSviParams("sigma must be > 0");
         if (details.SVI_fwd == 0) revert LVF_InvalidSviParams("fwd must be > 0");
@@ -49,5 +49,6 @@ contract DeriveVolFeed is LyraFeedBase, ILyraVolFeed {
     function _load(uint64 expiry) internal view returns (VolDetails memory details) {
         details = _vols[expiry];
         if (details.timestamp == 0) revert LVF_MissingExpiryData(expiry);
+        _checkNotStale(details.timestamp);
     }
 }

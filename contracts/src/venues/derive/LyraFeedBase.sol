@@ -7,7 +7,8 @@ import {IBaseLyraFeed} from "./interfaces/IFeeds.sol";
 /// @title LyraFeedBase
 /// @notice What Derive's `BaseLyraFeed` checks on signed data, applied to direct posts: a whitelisted
 /// signer (here msg.sender instead of an EIP-712 signature), a timestamp not in the future and within the
-/// heartbeat, strictly newer than the stored data, and confidence ≤ 1.
+/// heartbeat, and confidence ≤ 1. Posts not newer than the stored data are ignored by the feeds, and
+/// reads of data older than the heartbeat revert, both as in Derive.
 abstract contract LyraFeedBase is Owned, IBaseLyraFeed {
     mapping(address signer => bool) public isSigner;
     uint64 public heartbeat;
@@ -35,12 +36,21 @@ abstract contract LyraFeedBase is Owned, IBaseLyraFeed {
         emit HeartbeatUpdated(newHeartbeat);
     }
 
-    function _checkPost(uint64 expiry, uint64 timestamp, uint64 storedTimestamp, uint256 confidence) internal view {
+    /// @return accepted False when the post is not newer than the stored data (to be ignored).
+    function _checkPost(uint64 expiry, uint64 timestamp, uint64 storedTimestamp, uint256 confidence)
+        internal
+        view
+        returns (bool accepted)
+    {
         if (expiry == 0) revert BLF_InvalidExpiry(expiry);
         if (timestamp > block.timestamp || uint256(timestamp) + heartbeat < block.timestamp) {
-            revert BLF_DataTooOld(timestamp, heartbeat, block.timestamp);
+            revert BLF_PostTimestampOutOfRange(timestamp, heartbeat, block.timestamp);
         }
-        if (timestamp <= storedTimestamp) revert BLF_StaleUpdate(timestamp, storedTimestamp);
         if (confidence > 1e18) revert BLF_InvalidConfidence(confidence);
+        return timestamp > storedTimestamp;
+    }
+
+    function _checkNotStale(uint64 timestamp) internal view {
+        if (uint256(timestamp) + heartbeat < block.timestamp) revert BLF_DataTooOld();
     }
 }

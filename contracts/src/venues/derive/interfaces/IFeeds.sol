@@ -28,7 +28,7 @@ interface IForwardFeed {
 interface IInterestRateFeed {
     /// @return interestRate Annualised, 18 decimals (0.05e18 = 5%).
     /// @return confidence 18 decimals.
-    function getInterestRate(uint64 expiry) external view returns (int64 interestRate, uint64 confidence);
+    function getInterestRate(uint64 expiry) external view returns (int256 interestRate, uint256 confidence);
 }
 
 interface IVolFeed {
@@ -45,16 +45,18 @@ interface IVolFeed {
 /// @title IBaseLyraFeed (stand-in subset)
 /// @notice Derive's feeds accept data signed by whitelisted signers (EIP-712). The stand-in keeps the
 /// signer whitelist but lets a whitelisted signer post directly with a transaction; no signatures.
+/// As in Derive, reads revert with `BLF_DataTooOld()` once stored data is older than the heartbeat, and a
+/// post whose timestamp is not newer than the stored one is ignored (no revert, no event).
 interface IBaseLyraFeed {
     event SignerUpdated(address indexed signer, bool isWhitelisted);
     event HeartbeatUpdated(uint64 heartbeat);
 
     /// @notice msg.sender is not a whitelisted signer.
     error BLF_InvalidSigner(address caller);
-    /// @notice The data's timestamp is in the future or older than the heartbeat allows.
-    error BLF_DataTooOld(uint64 dataTimestampSec, uint64 heartbeatSec, uint256 nowSec);
-    /// @notice The data's timestamp is not newer than the stored one for this expiry.
-    error BLF_StaleUpdate(uint64 dataTimestampSec, uint64 storedTimestampSec);
+    /// @notice Read of data older than the heartbeat (Derive's error, no arguments).
+    error BLF_DataTooOld();
+    /// @notice A post's timestamp is in the future or already older than the heartbeat (stand-in error).
+    error BLF_PostTimestampOutOfRange(uint64 dataTimestampSec, uint64 heartbeatSec, uint256 nowSec);
     /// @notice Confidence above 1e18.
     error BLF_InvalidConfidence(uint256 confidence);
     /// @notice Expiry zero.
@@ -63,7 +65,7 @@ interface IBaseLyraFeed {
     /// @notice Adds or removes a signer (admin only).
     function addSigner(address signer, bool isAdded) external;
 
-    /// @notice Maximum age of posted data at posting time, seconds (admin only).
+    /// @notice Maximum age of data, seconds, for posting and for reading (admin only).
     function setHeartbeat(uint64 newHeartbeat) external;
 
     function isSigner(address signer) external view returns (bool);
@@ -106,8 +108,6 @@ interface ILyraRateFeed is IBaseLyraFeed, IInterestRateFeed {
     event RateUpdated(uint64 indexed expiry, int96 rate, uint96 confidence, uint64 timestamp);
 
     error LRF_MissingExpiryData(uint64 expiry);
-    /// @notice The rate does not fit int64.
-    error LRF_InvalidRate(int96 rate);
 
     /// @notice Posts the annualised rate (18 decimals) for an expiry (signer only).
     function setRate(uint64 expiry, int96 rate, uint64 confidence, uint64 timestamp) external;
