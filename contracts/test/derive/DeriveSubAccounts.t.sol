@@ -17,7 +17,7 @@ import {IOptionAsset} from "../../src/venues/derive/interfaces/IOptionAsset.sol"
 import {IPerpAsset} from "../../src/venues/derive/interfaces/IPerpAsset.sol";
 import {ISubAccounts} from "../../src/venues/derive/interfaces/ISubAccounts.sol";
 import {MockERC20} from "../utils/MockERC20.sol";
-import {Test} from "../utils/Test.sol";
+import {Test, Vm} from "../utils/Test.sol";
 
 /// @notice Subaccounts, cash deposits/withdrawals, executor-submitted option trades with cash premium,
 /// authorisation, and zero-sum transfers of the Derive v2 stand-in.
@@ -172,6 +172,29 @@ contract DeriveSubAccountsTest is Test {
         assertEq(e, expiry, "decoded expiry");
         assertEq(k, 2000e18, "decoded strike");
         assertTrue(isCall, "decoded call");
+    }
+
+    /// @dev Indexers filter BalanceAdjusted by its indexed struct: the topic is keccak256(abi.encode(asset, subId)).
+    function test_BalanceAdjustedTopicIsHashOfAssetAndSubId() public {
+        vm.recordLogs();
+        _sellCall(1e18, 100);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bytes32 sig = keccak256("BalanceAdjusted(uint256,address,(address,uint96),int256,int256,int256)");
+        uint256 seen = 0;
+        for (uint256 i = 0; i < logs.length; i++) {
+            if (logs[i].topics[0] != sig) continue;
+            seen++;
+            if (seen == 1) {
+                assertEq(logs[i].topics[1], bytes32(aliceAcc), "account topic");
+                assertEq(logs[i].topics[2], bytes32(uint256(uint160(address(pmrm)))), "manager topic");
+                assertEq(logs[i].topics[3], keccak256(abi.encode(address(option), call2000)), "asset+subId topic");
+                (int256 amount, int256 pre, int256 post) = abi.decode(logs[i].data, (int256, int256, int256));
+                assertEq(amount, -1e18, "amount");
+                assertEq(pre, 0, "pre");
+                assertEq(post, -1e18, "post");
+            }
+        }
+        assertEq(seen, 4, "two legs, two sides each");
     }
 
     function test_ZeroBalanceIsRemovedAndOrderKept() public {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol";
 
 import {ChainlinkPrice} from "../../src/venues/common/ChainlinkPrice.sol";
 import {Owned} from "../../src/venues/common/Owned.sol";
@@ -407,6 +408,36 @@ contract SnxPerpsMarketTest is PerpsBase {
         // bob (short at 2000.01) gains the mirror image
         (int256 bobPnl,,,) = market.getOpenPosition(other, ETH);
         assertEq(bobPnl, 1500.1e18, "short pnl");
+    }
+
+    function test_TwoMarkets_PositionsAggregateAndLiquidateTogether() public {
+        MockV3Aggregator btcFeed = new MockV3Aggregator(8, 40_000e8);
+        vm.startPrank(admin);
+        market.createMarket(200, "Bitcoin", "BTC");
+        market.setPriceFeed(200, AggregatorV3Interface(address(btcFeed)), HEARTBEAT);
+        market.setFundingParameters(200, 100_000e18, 9e18);
+        market.setMaxMarketSize(200, 1_000e18);
+        market.setLiquidationParameters(200, 2e18, 0.02e18, 0.5e18, 0.0005e18, 10e18);
+        vm.stopPrank();
+        uint128 id = _account(alice, 2000);
+        _trade(alice, id, 10e18); // ETH long 20,000 notional
+        AsyncOrder.OrderCommitmentRequest memory req = _request(id, -0.5e18);
+        req.marketId = 200;
+        vm.prank(alice);
+        market.commitOrder(req); // BTC short 20,000 notional
+        uint256[] memory open = market.getAccountOpenPositions(id);
+        assertEq(open.length, 2, "two markets");
+        assertEq(market.totalAccountOpenInterest(id), 40_000e18, "OI summed across markets");
+        (,, uint256 reward) = market.getRequiredMargins(id);
+        assertEq(reward, 20e18, "rewards summed: 10 + 10");
+
+        btcFeed.updateAnswer(44_000e8); // short BTC loses 0.5 · 4,000 = 2,000
+        assertTrue(market.canLiquidate(id), "losses in one market make the account liquidatable");
+        vm.prank(keeper);
+        market.liquidate(id);
+        assertEq(market.getAccountOpenPositions(id).length, 0, "both closed");
+        assertEq(market.skew(200), 0, "BTC skew cleared");
+        assertEq(market.skew(ETH), 0, "ETH skew cleared");
     }
 
     // ----- fuzz -----

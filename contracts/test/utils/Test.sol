@@ -3,6 +3,14 @@ pragma solidity 0.8.28;
 
 /// @notice The forge cheatcodes these tests use (forge-std is not installable offline here).
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function prank(address sender) external;
