@@ -9,6 +9,7 @@ import {Owned} from "../../src/venues/common/Owned.sol";
 import {SafeTransfer} from "../../src/venues/common/SafeTransfer.sol";
 import {ERC721Lite} from "../../src/venues/common/ERC721Lite.sol";
 import {SnxPerpsMarket} from "../../src/venues/synthetix/SnxPerpsMarket.sol";
+import {SnxAccountNft} from "../../src/venues/synthetix/SnxAccountNft.sol";
 import {AsyncOrder} from "../../src/venues/synthetix/interfaces/AsyncOrder.sol";
 import {IAccountModule} from "../../src/venues/synthetix/interfaces/IAccountModule.sol";
 import {IAsyncOrderModule} from "../../src/venues/synthetix/interfaces/IAsyncOrderModule.sol";
@@ -76,6 +77,26 @@ contract SnxPerpsMarketTest is PerpsBase {
         vm.prank(bob);
         market.modifyCollateral(id, 0, -100e18);
         assertEq(usdc.balanceOf(bob), 100e6, "new owner withdrew");
+    }
+
+    function test_AccountTokenEnumeratesAccountsPerOwner() public {
+        vm.startPrank(alice);
+        uint128 a1 = market.createAccount();
+        uint128 a2 = market.createAccount();
+        uint128 a3 = market.createAccount();
+        nft.transferFrom(alice, bob, a1);
+        nft.transferFrom(alice, alice, a2); // self-transfer changes nothing
+        vm.stopPrank();
+        assertEq(nft.totalSupply(), 3, "total accounts");
+        assertEq(nft.tokenByIndex(2), uint256(a3), "creation order");
+        assertEq(nft.balanceOf(alice), 2, "alice holds two");
+        uint256 x = nft.tokenOfOwnerByIndex(alice, 0);
+        uint256 y = nft.tokenOfOwnerByIndex(alice, 1);
+        assertTrue((x == a2 && y == a3) || (x == a3 && y == a2), "alice's accounts listed");
+        assertEq(nft.tokenOfOwnerByIndex(bob, 0), uint256(a1), "bob's account listed");
+        vm.expectRevert(abi.encodeWithSelector(SnxAccountNft.IndexOverrun.selector, 1, 1));
+        nft.tokenOfOwnerByIndex(bob, 1);
+        assertTrue(nft.supportsInterface(0x780e9d63), "ERC721Enumerable");
     }
 
     // ----- collateral -----

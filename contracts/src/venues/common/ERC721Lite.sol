@@ -4,8 +4,8 @@ pragma solidity 0.8.28;
 /// @title ERC721Lite
 /// @notice The ERC-721 core both venues need for their account tokens: ownership, approvals, transfers,
 /// `Transfer`/`Approval`/`ApprovalForAll` events and ERC-165. Safe transfers call
-/// `onERC721Received` on contract receivers. No metadata URI, no enumeration (the venues keep their own
-/// indexes).
+/// `onERC721Received` on contract receivers. No metadata URI; a token contract that needs enumeration
+/// keeps its own index through the `_afterTokenTransfer` hook.
 abstract contract ERC721Lite {
     event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
     event Approval(address indexed owner, address indexed approved, uint256 indexed tokenId);
@@ -70,6 +70,7 @@ abstract contract ERC721Lite {
         }
         _ownerOf[tokenId] = to;
         delete getApproved[tokenId];
+        _afterTokenTransfer(from, to, tokenId);
         emit Transfer(from, to, tokenId);
     }
 
@@ -83,6 +84,7 @@ abstract contract ERC721Lite {
     }
 
     function supportsInterface(bytes4 interfaceId) public view virtual returns (bool) {
+        // ERC-165 and ERC-721
         return interfaceId == 0x01ffc9a7 || interfaceId == 0x80ac58cd;
     }
 
@@ -98,8 +100,12 @@ abstract contract ERC721Lite {
             _balanceOf[to]++;
         }
         _ownerOf[tokenId] = to;
+        _afterTokenTransfer(address(0), to, tokenId);
         emit Transfer(address(0), to, tokenId);
     }
+
+    /// @dev Called after every ownership change (mint: from = address(0)).
+    function _afterTokenTransfer(address from, address to, uint256 tokenId) internal virtual {}
 
     function _checkReceiver(address from, address to, uint256 tokenId, bytes memory data) internal {
         if (to.code.length == 0) return;
