@@ -12,7 +12,7 @@ interface IAccountOwnerOf {
 }
 
 /// @title DeriveCashAsset
-/// @notice Devnet stand-in for Derive v2's `CashAsset`: USDC in, an 18-decimal cash balance (subId 0)
+/// @notice Devnet stand-in for Derive v2's (v2-core, as deployed on Derive Chain) `CashAsset`: USDC in, an 18-decimal cash balance (subId 0)
 /// in SubAccounts out. Faithful: deposit/withdraw signatures and events, 18-decimal cash, owner-only
 /// withdrawals. Left out: the interest-rate model and accrual, borrowing through withdraw, the
 /// insolvency withdraw fee and settled-cash tracking.

@@ -7,7 +7,7 @@ import {ISubAccounts} from "./interfaces/ISubAccounts.sol";
 import {OptionEncoding} from "./OptionEncoding.sol";
 
 /// @title DeriveOptionAsset
-/// @notice Devnet stand-in for Derive v2's `OptionAsset` of one underlying. Balances live in SubAccounts
+/// @notice Devnet stand-in for Derive v2's (v2-core, as deployed on Derive Chain) `OptionAsset` of one underlying. Balances live in SubAccounts
 /// under subId = OptionEncoding.toSubId(expiry, strike, isCall) and count contracts with 18 decimals
 /// (positive long, negative short). The hook refuses expired or zero-strike subIds. Left out: open-interest
 /// tracking, the settlement feed and settlement at expiry.

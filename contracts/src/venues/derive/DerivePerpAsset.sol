@@ -7,7 +7,7 @@ import {IPerpAsset} from "./interfaces/IPerpAsset.sol";
 import {ISubAccounts} from "./interfaces/ISubAccounts.sol";
 
 /// @title DerivePerpAsset
-/// @notice Devnet stand-in for Derive v2's `PerpAsset` of one underlying: subId 0, balance = signed size
+/// @notice Devnet stand-in for Derive v2's (v2-core, as deployed on Derive Chain) `PerpAsset` of one underlying: subId 0, balance = signed size
 /// in base units with 18 decimals; index price from the spot feed. Left out: funding, impact prices and
 /// realising PnL into cash (Derive settles perps into cash through the manager).
 contract DerivePerpAsset is IPerpAsset {

@@ -9,7 +9,7 @@ import {IManager} from "./interfaces/IManager.sol";
 import {ISubAccounts} from "./interfaces/ISubAccounts.sol";
 
 /// @title DeriveSubAccounts
-/// @notice Devnet stand-in for Derive v2's `SubAccounts`: ERC-721 subaccounts holding signed balances of
+/// @notice Devnet stand-in for Derive v2's (v2-core, as deployed on Derive Chain) `SubAccounts`: ERC-721 subaccounts holding signed balances of
 /// (asset, subId). Faithful: account creation and ids, the balance ledger with its held-asset order
 /// (zero balances are removed), asset `handleAdjustment` hooks deciding the recorded balance, tradeIds,
 /// `AccountCreated` / `BalanceAdjusted` events and every read function. Simplified: managers are recorded
