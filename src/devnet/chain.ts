@@ -87,17 +87,20 @@ export async function write<
   let hash: Hash;
   try {
     // The generic signature above already type-checks the call; viem's overloads cannot be re-derived here.
+    const request = { account: from, chain: c.chain, address, abi, functionName, args, value: opts.value };
+    // Estimates run in the current block; the transaction mines in the next one, where Aave may
+    // accrue interest (more storage writes). A margin on the estimate avoids spurious out-of-gas.
+    const estimate = await c.publicClient.estimateContractGas(
+      request as unknown as Parameters<typeof c.publicClient.estimateContractGas>[0],
+    );
     hash = await c.walletClient.writeContract({
-      account: from,
-      chain: c.chain,
-      address,
-      abi,
-      functionName,
-      args,
-      value: opts.value,
+      ...request,
+      gas: (estimate * 3n) / 2n + 50_000n,
     } as unknown as Parameters<typeof c.walletClient.writeContract>[0]);
   } catch (cause) {
-    throw new NetmarginError(`Devnet setup call failed: ${label}`, {
+    const reason =
+      cause instanceof Error ? ((cause as { shortMessage?: string }).shortMessage ?? cause.message) : '';
+    throw new NetmarginError(`Devnet setup call failed: ${label}: ${reason}`, {
       code: 'DEVNET_TX_FAILED',
       details: { from, address, functionName },
       cause,
@@ -135,7 +138,13 @@ export async function write<
 export async function deployRaw(c: DevnetClients, from: Address, data: Hex, label: string): Promise<Address> {
   let hash: Hash;
   try {
-    hash = await c.walletClient.sendTransaction({ account: from, chain: c.chain, data });
+    const estimate = await c.publicClient.estimateGas({ account: from, data });
+    hash = await c.walletClient.sendTransaction({
+      account: from,
+      chain: c.chain,
+      data,
+      gas: (estimate * 6n) / 5n,
+    });
   } catch (cause) {
     throw new NetmarginError(`Devnet deployment failed: ${label}`, { code: 'DEVNET_DEPLOY_FAILED', cause });
   }
@@ -146,4 +155,41 @@ export async function deployRaw(c: DevnetClients, from: Address, data: Hex, labe
     });
   }
   return getAddress(receipt.contractAddress);
+}
+
+/** One contract call of a batch (see `sendBatch`). */
+export interface BatchCall {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args: readonly unknown[];
+  label: string;
+}
+
+/**
+ * Sends several calls from one account without waiting between them (explicit nonces, fixed gas
+ * limit, so no per-call estimation round trip) and returns their hashes. Under interval mining they
+ * land in the same block; callers mine and then `confirmAll`.
+ */
+export async function sendBatch(c: DevnetClients, from: Address, calls: BatchCall[]): Promise<Hash[]> {
+  let nonce = await c.publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
+  const hashes: Hash[] = [];
+  for (const call of calls) {
+    const hash = await c.walletClient.writeContract({
+      account: from,
+      chain: c.chain,
+      address: call.address,
+      abi: call.abi,
+      functionName: call.functionName,
+      args: call.args,
+      nonce: nonce++,
+      gas: 1_500_000n,
+    } as unknown as Parameters<typeof c.walletClient.writeContract>[0]);
+    hashes.push(hash);
+  }
+  return hashes;
+}
+
+export async function confirmAll(c: DevnetClients, hashes: Hash[], labels: string[]): Promise<void> {
+  await Promise.all(hashes.map((h, i) => confirm(c, h, labels[i] ?? h)));
 }

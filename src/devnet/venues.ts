@@ -2,8 +2,8 @@
  * Venue stand-ins (perps and options): deployed and seeded once their contracts are available.
  */
 import type { Address } from 'viem';
-import type { AssetSymbol, TokenInfo, VenueInfo } from '../config/manifest';
-import type { DevnetClients } from './chain';
+import type { AssetSymbol, DeploymentManifest, TokenInfo, VenueInfo } from '../config/manifest';
+import type { BatchCall, DevnetClients } from './chain';
 import type { DeployedFeeds } from './feeds';
 import type { Persona } from './personas';
 
@@ -21,4 +21,15 @@ export async function deployAndSeedVenues(
   _ctx: VenueContext,
 ): Promise<{ perps: VenueInfo | null; options: VenueInfo | null }> {
   return { perps: null, options: null };
+}
+
+/** Calls that publish forwards, rates and SVI smiles for the options venue (none until it is deployed). */
+export function optionsMarketDataCalls(
+  m: DeploymentManifest,
+  _pricesUsd8: Record<AssetSymbol, bigint>,
+  _volMultiplier: number,
+  _nowSec: bigint,
+): BatchCall[] {
+  if (!m.venues.options) return [];
+  return [];
 }
