@@ -7,7 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aavePoolAbi, mockV3AggregatorAbi } from '../src/contracts/generated';
+import {
+  aavePoolAbi,
+  deriveForwardFeedAbi,
+  deriveOptionAssetAbi,
+  deriveSubAccountsAbi,
+  deriveVolFeedAbi,
+  mockV3AggregatorAbi,
+  snxPerpsMarketAbi,
+} from '../src/contracts/generated';
 import {
   loadManifest,
   ASSET_SYMBOLS,
@@ -19,6 +27,7 @@ import { InvalidInputError, NetmarginError } from '../src/common/errors';
 import { getFreePort } from '../src/devnet/anvil';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
 import { runMarketPath } from '../src/devnet/market';
+import { forwardPrice, yearsTo } from '../src/devnet/option-market';
 import { PERSONAS, type Persona } from '../src/devnet/personas';
 
 const WAD = 10n ** 18n;
@@ -129,6 +138,88 @@ describe('devnet world', () => {
     expect(got.healthFactor).toBeLessThan((WAD * 106n) / 100n);
   });
 
+  it('shows a perps position through the venue read interface (Synthetix getOpenPosition)', async () => {
+    const perps = manifest.venues.perps!;
+    const acct = account('leveraged-perp-long');
+    const accountId = BigInt(acct.venueAccounts.perps!);
+    const eth = perps.markets.find((x) => x.id === 'ETH-PERP')!;
+    const [totalPnl, , positionSize] = await devnet.clients.publicClient.readContract({
+      address: perps.contracts.perpsMarket!,
+      abi: snxPerpsMarketAbi,
+      functionName: 'getOpenPosition',
+      args: [accountId, BigInt(eth.key)],
+    });
+    expect(positionSize).toBe(50n * WAD);
+    // Filled at the index price plus a skew premium of a few basis points: PnL is a small loss.
+    expect(totalPnl).toBeLessThanOrEqual(0n);
+    expect(totalPnl).toBeGreaterThan(-200n * WAD);
+    const owner = await devnet.clients.publicClient.readContract({
+      address: perps.contracts.perpsMarket!,
+      abi: snxPerpsMarketAbi,
+      functionName: 'getAccountOwner',
+      args: [accountId],
+    });
+    expect(owner).toBe(acct.address);
+    // The high-leverage account starts healthy: only a price drop can liquidate it (see the crash test).
+    const highLev = await devnet.clients.publicClient.readContract({
+      address: perps.contracts.perpsMarket!,
+      abi: snxPerpsMarketAbi,
+      functionName: 'canLiquidate',
+      args: [BigInt(account('perps-high-leverage').venueAccounts.perps!)],
+    });
+    expect(highLev).toBe(false);
+  });
+
+  it('shows option balances, forwards and the smile through the Derive read interfaces', async () => {
+    const options = manifest.venues.options!;
+    const eth = options.markets.find((x) => x.id === 'ETH-OPTIONS')!;
+    expect(eth.expiriesSec!.length).toBeGreaterThanOrEqual(3);
+    const expiry = BigInt(eth.expiriesSec![1]!);
+    const c = devnet.clients.publicClient;
+    const subId = await c.readContract({
+      address: options.contracts.ethOptionAsset!,
+      abi: deriveOptionAssetAbi,
+      functionName: 'getSubId',
+      args: [expiry, 2600n * WAD, false],
+    });
+    const buyer = BigInt(account('options-put-buyer').venueAccounts.options!);
+    const balance = await c.readContract({
+      address: options.contracts.subAccounts!,
+      abi: deriveSubAccountsAbi,
+      functionName: 'getBalance',
+      args: [buyer, options.contracts.ethOptionAsset!, BigInt(subId)],
+    });
+    expect(balance).toBe(80n * WAD);
+    // The buyer paid a premium out of 30,000 USD of cash.
+    const cash = await c.readContract({
+      address: options.contracts.subAccounts!,
+      abi: deriveSubAccountsAbi,
+      functionName: 'getBalance',
+      args: [buyer, options.contracts.cashAsset!, 0n],
+    });
+    expect(cash).toBeLessThan(30_000n * WAD);
+    expect(cash).toBeGreaterThan(0n);
+
+    const now = Number((await c.getBlock()).timestamp);
+    const spot = Number(await feedPrice('WETH')) / 1e8;
+    const [fwd] = await c.readContract({
+      address: options.contracts.ethForwardFeed!,
+      abi: deriveForwardFeedAbi,
+      functionName: 'getForwardPrice',
+      args: [expiry],
+    });
+    const expectedFwd = forwardPrice(spot, yearsTo(Number(expiry), now));
+    expect(Math.abs(Number(fwd) / 1e18 - expectedFwd) / expectedFwd).toBeLessThan(1e-4);
+    // ATM vol at the published forward is the base ETH vol (60 %).
+    const [vol] = await c.readContract({
+      address: options.contracts.ethVolFeed!,
+      abi: deriveVolFeedAbi,
+      functionName: 'getVol',
+      args: [fwd, expiry],
+    });
+    expect(Number(vol) / 1e18).toBeCloseTo(0.6, 3);
+  });
+
   it('prices the L1 data fee through the OP GasPriceOracle predeploy', async () => {
     const from = manifest.roles.deployer;
     const fee = await devnet.clients.publicClient.estimateL1Fee({
@@ -182,6 +273,30 @@ describe('devnet world', () => {
     for (const sym of ASSET_SYMBOLS) expect(res.startPricesUsd8[sym]).toBeGreaterThan(0n);
     const hf = (await aaveAccount(account('aave-near-liquidation').address)).healthFactor;
     expect(hf).toBeLessThan(WAD);
+    const perps = manifest.venues.perps!;
+    const canLiquidate = await devnet.clients.publicClient.readContract({
+      address: perps.contracts.perpsMarket!,
+      abi: snxPerpsMarketAbi,
+      functionName: 'canLiquidate',
+      args: [BigInt(account('perps-high-leverage').venueAccounts.perps!)],
+    });
+    expect(canLiquidate).toBe(true);
+    // Implied vols spiked 2.5x: ATM vol of the options venue is now 1.5 (was 0.6).
+    const options = manifest.venues.options!;
+    const expiry = BigInt(options.markets.find((x) => x.id === 'ETH-OPTIONS')!.expiriesSec![1]!);
+    const [fwd] = await devnet.clients.publicClient.readContract({
+      address: options.contracts.ethForwardFeed!,
+      abi: deriveForwardFeedAbi,
+      functionName: 'getForwardPrice',
+      args: [expiry],
+    });
+    const [vol] = await devnet.clients.publicClient.readContract({
+      address: options.contracts.ethVolFeed!,
+      abi: deriveVolFeedAbi,
+      functionName: 'getVol',
+      args: [fwd, expiry],
+    });
+    expect(Number(vol) / 1e18).toBeCloseTo(1.5, 2);
     // The USDC-only saver has no debt and is untouched by the crash.
     expect((await aaveAccount(account('aave-usdc-saver').address)).healthFactor).toBe((1n << 256n) - 1n);
   }, 60_000);

@@ -95,6 +95,13 @@ export interface SeededAccount {
   mnemonicIndex: number;
   privateKey: Hex;
   venues: VenueName[];
+  /** Venue account ids as decimal strings (uint128 / uint256 on chain). */
+  venueAccounts: {
+    /** Synthetix-style perps account id. */
+    perps?: string;
+    /** Derive-style subaccount id. */
+    options?: string;
+  };
 }
 
 export interface DeploymentManifest {
@@ -305,6 +312,13 @@ export function validateManifest(raw: unknown): DeploymentManifest {
       address: checksummedAddress(o.address, `${f}.address`),
       mnemonicIndex: int(o.mnemonicIndex, `${f}.mnemonicIndex`, 0, 10_000),
       privateKey: privateKey as Hex,
+      venueAccounts: (() => {
+        const va = obj(o.venueAccounts, `${f}.venueAccounts`);
+        const out: SeededAccount['venueAccounts'] = {};
+        if (va.perps !== undefined) out.perps = uintString(va.perps, `${f}.venueAccounts.perps`);
+        if (va.options !== undefined) out.options = uintString(va.options, `${f}.venueAccounts.options`);
+        return out;
+      })(),
       venues: o.venues.map((v, j) => {
         if (!(VENUE_NAMES as readonly unknown[]).includes(v)) {
           fail(`${f}.venues[${j}]`, `${JSON.stringify(v)} is not one of ${VENUE_NAMES.join(', ')}`);

@@ -92,14 +92,22 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
     const venues = await deployAndSeedVenues(c, { deployer, keeper, tokens, feeds, personas, log });
 
-    const accounts: SeededAccount[] = personas.map(({ persona, address, privateKey }) => ({
-      persona: persona.persona,
-      description: persona.description,
-      address,
-      mnemonicIndex: persona.mnemonicIndex,
-      privateKey,
-      venues: personaVenues(persona),
-    }));
+    const accounts: SeededAccount[] = personas.map(({ persona, address, privateKey }) => {
+      const perpsId = venues.accounts.perps.get(persona.persona);
+      const optionsId = venues.accounts.options.get(persona.persona);
+      return {
+        persona: persona.persona,
+        description: persona.description,
+        address,
+        mnemonicIndex: persona.mnemonicIndex,
+        privateKey,
+        venues: personaVenues(persona),
+        venueAccounts: {
+          ...(perpsId !== undefined ? { perps: perpsId.toString() } : {}),
+          ...(optionsId !== undefined ? { options: optionsId.toString() } : {}),
+        },
+      };
+    });
 
     if (blockTimeSec > 0) {
       await c.testClient.setAutomine(false);
@@ -121,7 +129,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       tokens,
       feeds,
       aave,
-      venues,
+      venues: { perps: venues.perps, options: venues.options },
       accounts,
     } satisfies DeploymentManifest);
 

@@ -205,7 +205,7 @@ export const PERSONAS: Persona[] = [
     persona: 'perps-high-leverage',
     description: 'Long ETH perp near the venue maintenance margin: a small drop liquidates it.',
     mnemonicIndex: 18,
-    perps: { marginUsdc: '12000', positions: [['ETH', '30']] },
+    perps: { marginUsdc: '6000', positions: [['ETH', '30']] },
   },
   {
     persona: 'options-vol-seller',
