@@ -14,6 +14,8 @@ import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { InvalidInputError, NetmarginError } from '../common/errors';
 
 export const MANIFEST_VERSION = 1 as const;
+/** Where `npm run devnet` writes the manifest and where readers look by default. */
+export const DEFAULT_MANIFEST_PATH = 'deployments/local.json';
 
 /** Assets the local world lists on Aave and prices with feeds. */
 export const ASSET_SYMBOLS = ['WETH', 'WBTC', 'USDC', 'OP'] as const;

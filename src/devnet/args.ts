@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../common/errors';
-import { DEFAULT_MANIFEST_PATH } from './devnet';
+import { DEFAULT_MANIFEST_PATH } from '../config/manifest';
 import { assertMarketPathName, type MarketPathName } from './market-paths';
 
 export interface DevnetCliOptions {

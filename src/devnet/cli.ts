@@ -3,7 +3,7 @@
  * All the work is in `startDevnet` (devnet.ts); this file parses flags, prints and handles signals.
  */
 import { DEVNET_USAGE, parseDevnetArgs } from './args';
-import { startDevnet } from './devnet';
+import { ensureGeneratedContracts } from './ensure-generated';
 import { reportErrorAndExit } from './report-error';
 
 async function main(): Promise<void> {
@@ -13,6 +13,9 @@ async function main(): Promise<void> {
     return;
   }
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  ensureGeneratedContracts((l) => out(`  ${l}`));
+  // Imported only now: devnet.ts needs the generated ABIs that the line above may have just built.
+  const { startDevnet } = await import('./devnet');
   const devnet = await startDevnet({
     host: opts.host,
     port: opts.port,

@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { toHex, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import {
+  DEFAULT_MANIFEST_PATH,
   MANIFEST_VERSION,
   validateManifest,
   type DeploymentManifest,
@@ -25,8 +26,6 @@ import { DEPOSITOR, GAS_PRICE_ORACLE, installOpPredeploys, L1_BLOCK } from './op
 import { ANVIL_ACCOUNTS, DEPLOYER_INDEX, KEEPER_INDEX, PERSONAS, personaVenues } from './personas';
 import { seedWalletsAndAave } from './seed-aave';
 import { deployAndSeedVenues } from './venues';
-
-export const DEFAULT_MANIFEST_PATH = 'deployments/local.json';
 
 export interface DevnetOptions {
   host?: string;

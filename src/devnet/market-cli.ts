@@ -8,7 +8,7 @@ import { ASSET_SYMBOLS, loadManifest } from '../config/manifest';
 import { MARKET_USAGE, parseMarketArgs } from './args';
 import { makeClients } from './chain';
 import { reportErrorAndExit } from './report-error';
-import { runMarketPath } from './market';
+import { ensureGeneratedContracts } from './ensure-generated';
 import { MARKET_PATH_DESCRIPTIONS } from './market-paths';
 
 async function main(): Promise<void> {
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     return;
   }
   const manifest = loadManifest(opts.manifestPath);
+  ensureGeneratedContracts((l) => process.stdout.write(`${l}\n`));
+  const { runMarketPath } = await import('./market');
   const rpcUrl = opts.rpcUrl ?? manifest.network.rpcUrl;
   const c = makeClients(rpcUrl, manifest.network.chainId);
   await c.publicClient.getChainId().catch((cause: unknown) => {
