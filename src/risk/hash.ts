@@ -1,7 +1,9 @@
 /**
  * Content hashes that pin a margin result to exactly what produced it: `hashParams` over the
  * parameter set and `hashInputs` over the account input. Both are sha256 over one canonical
- * serialization, so two services that agree on the data agree on the hash:
+ * serialization, so two services that agree on the data agree on the hash. The market data is
+ * hashed on its own (`hashMarket`, once per block) and the input hash commits to it by that hash,
+ * so margining many accounts at one block does not rehash the shared market for each of them:
  *
  * - object keys sorted by UTF-16 code unit, `undefined` members dropped;
  * - bigints as decimal strings (`123n` → `"123"`), numbers in JavaScript's shortest round-trip form,
@@ -11,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../common/errors';
 import type { RiskParams } from './params';
-import type { AccountRiskInput } from './types';
+import type { AccountPositions, AccountRiskInput, MarketData } from './types';
 
 export type Hex32 = `0x${string}`;
 
@@ -56,6 +58,21 @@ export function hashParams(params: RiskParams): Hex32 {
   return sha256Hex(canonicalize(params));
 }
 
+export function hashMarket(market: MarketData): Hex32 {
+  return sha256Hex(canonicalize(market));
+}
+
+/**
+ * sha256 of canonical `{ account, asOfSec, marketHash, positions }`, `marketHash` = `hashMarket`
+ * of the input's market.
+ */
 export function hashInputs(input: AccountRiskInput): Hex32 {
-  return sha256Hex(canonicalize(input));
+  return hashAccountInputs(input, input.asOfSec, hashMarket(input.market));
+}
+
+/** `hashInputs` with the market hash already computed (see `MarketContext.marketHash`). */
+export function hashAccountInputs(account: AccountPositions, asOfSec: number, marketHash: Hex32): Hex32 {
+  return sha256Hex(
+    canonicalize({ account: account.account, asOfSec, marketHash, positions: account.positions }),
+  );
 }

@@ -1,6 +1,10 @@
 /**
- * Account-level risk engine: one account's positions across Aave, perps and options, netted into
- * one maintenance and initial margin.
+ * REFERENCE implementation of the account-level risk engine: one account's positions across Aave,
+ * perps and options, netted into one maintenance and initial margin, computed the straightforward
+ * way (every option repriced with Black-76 in every scenario, every breakdown recomputed from its
+ * slice of the book). It is the specification the fast engine (`engine.ts`: market context +
+ * account step) must reproduce bit for bit; tests and `npm run bench:risk` compare the two. Keep it
+ * simple rather than fast.
  *
  * Gather first, then compute. `normalizeAccount` validates the input and converts token units to
  * float64 once; from there on everything is a pure function of (normalized account, params):
@@ -10,7 +14,9 @@
  *      from each underlying's volatility: standalone worst loss, its directional part, contingencies.
  *   3. Correlation offsets across underlyings (stats/aggregate): only directional risk nets, only
  *      between opposite exposures, with hedge credit from a stressed correlation.
- *   4. Historical and Monte Carlo VaR / ES of the full revaluation as a floor (stats/var).
+ *   4. Historical and Monte Carlo VaR / ES of the full revaluation as a floor (stats/var). Monte Carlo
+ *      draws joint moves for the market's whole universe of underlyings (`marketUniverse`), so the
+ *      paths are a property of the market at a block, shared by every account.
  *   5. Concentration, liquidation-impact and oracle add-ons (addons/), collateral haircuts
  *      (collateral/), stress replays, and the market move that would breach MM.
  *
@@ -26,11 +32,11 @@ import { SECONDS_PER_YEAR } from './math';
 import { DEFAULT_RISK_PARAMS, validateRiskParams, type RiskParams } from './params';
 import { computePmrm2, type Pmrm2Params, type Pmrm2Portfolio, type Pmrm2Scenario } from './pmrm2';
 import { aggregateLosses, type UnderlyingLoss } from './stats/aggregate';
-import { estimateEwmaRiskModel, hedgeCorrelation, type EwmaRiskModel } from './stats/ewma';
+import { estimateEwmaRiskModel, hedgeCorrelation, type EwmaOptions, type EwmaRiskModel } from './stats/ewma';
 import { cholesky, repairCorrelation } from './stats/linalg';
 import { bookGreeks, bookPnl, bookValue, buildBook, type RevaluationBook } from './stats/revalue';
 import { historicalLosses, monteCarloLosses, tailMeasures } from './stats/var';
-import { normalizeAccount } from './validate';
+import { marketUniverse, normalizeAccount } from './validate';
 import type {
   AccountRiskInput,
   AccountRiskResult,
@@ -70,7 +76,7 @@ export function scenarioGrid(shockPct: number, params: RiskParams): Pmrm2Scenari
   return grid;
 }
 
-function scenarioName(s: Pmrm2Scenario | undefined): string {
+export function scenarioName(s: Pmrm2Scenario | undefined): string {
   if (!s) return 'basis';
   if (s.volShock === 'linear' || s.volShock === 'abs') return `skew-${s.volShock}`;
   return `spot${s.spotShock >= 1 ? '+' : ''}${((s.spotShock - 1) * 100).toFixed(2)}%/vol-${s.volShock}`;
@@ -180,21 +186,25 @@ export function underlyingScenarioLosses(
   });
 }
 
+export function riskModelOptions(account: { historyIntervalSec: number }, params: RiskParams): EwmaOptions {
+  return {
+    volLambda: params.volatility.ewmaLambda,
+    correlationLambda: params.correlation.ewmaLambda,
+    minObservations: params.correlation.minObservations,
+    volFloorRatioToLongRun: params.volatility.floorRatioToLongRun,
+    intervalSec: account.historyIntervalSec,
+    secondsPerYear: SECONDS_PER_YEAR,
+  };
+}
+
 function riskModel(account: NormalizedAccount, params: RiskParams): EwmaRiskModel {
   return estimateEwmaRiskModel(
     account.underlyings.map((u) => u.logReturns),
-    {
-      volLambda: params.volatility.ewmaLambda,
-      correlationLambda: params.correlation.ewmaLambda,
-      minObservations: params.correlation.minObservations,
-      volFloorRatioToLongRun: params.volatility.floorRatioToLongRun,
-      intervalSec: account.historyIntervalSec,
-      secondsPerYear: SECONDS_PER_YEAR,
-    },
+    riskModelOptions(account, params),
   );
 }
 
-function toMatrix(m: Float64Array, n: number): number[][] {
+export function toMatrix(m: Float64Array, n: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * n, i * n + n)));
 }
 
@@ -232,8 +242,11 @@ function adjustedEquityAt(book: RevaluationBook, mult: Float64Array, haircutPct:
   return bookValue(book, mult) - haircut;
 }
 
-/** Computes the account's margin. Throws `InvalidInputError` naming the field on bad input. */
-export function computeAccountRisk(
+/**
+ * Computes the account's margin the straightforward way. Throws `InvalidInputError` naming the
+ * field on bad input.
+ */
+export function computeAccountRiskReference(
   input: AccountRiskInput,
   params: RiskParams = DEFAULT_RISK_PARAMS,
 ): AccountRiskResult {
@@ -256,9 +269,19 @@ export function computeAccountRisk(
   const v = params.valueAtRisk;
   const returns = account.underlyings.map((u) => u.logReturns);
   const hist = historicalLosses(returns, Math.sqrt(v.horizonSec / account.historyIntervalSec), pnl);
-  const horizonVol = model.volAnnual.map((s) => s * Math.sqrt(v.horizonSec / SECONDS_PER_YEAR));
-  const chol = cholesky(repairCorrelation(model.correlation, n), n);
-  const mc = monteCarloLosses(horizonVol, chol, pnl, {
+  // Monte Carlo over the market universe; the account reads the moves of its own underlyings.
+  const universe = marketUniverse(input.market, params);
+  const nu = universe.names.length;
+  const universeModel = estimateEwmaRiskModel(universe.logReturns, riskModelOptions(account, params));
+  const horizonVol = universeModel.volAnnual.map((s) => s * Math.sqrt(v.horizonSec / SECONDS_PER_YEAR));
+  const chol = cholesky(repairCorrelation(universeModel.correlation, nu), nu);
+  const position = names.map((name) => universe.names.indexOf(name));
+  const accountMoves = new Float64Array(n);
+  const universePnl = (x: Float64Array) => {
+    for (let i = 0; i < n; i++) accountMoves[i] = x[position[i]!]!;
+    return pnl(accountMoves);
+  };
+  const mc = monteCarloLosses(horizonVol, chol, universePnl, {
     paths: v.monteCarloPaths,
     seed: v.monteCarloSeed,
     studentTDegreesOfFreedom: v.studentTDegreesOfFreedom,
@@ -422,7 +445,7 @@ export function computeAccountRisk(
 }
 
 /** Last line of defence: no NaN or Infinity ever leaves the engine. */
-function assertFinite(value: unknown, path = 'result'): void {
+export function assertFinite(value: unknown, path = 'result'): void {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw new InvalidInputError(path, `computed ${value}; an input is out of range`, {

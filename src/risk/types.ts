@@ -119,13 +119,21 @@ export interface MarketData {
   liquidity: Record<string, LiquidityInfo>;
 }
 
-export interface AccountRiskInput {
-  account: string;
+/** Market data at one block: shared by every account margined at that block (never copied). */
+export interface MarketSnapshot {
   /** Valuation time; the engine never reads a clock. */
   asOfSec: number;
-  positions: Position[];
   market: MarketData;
 }
+
+/** One account's positions, margined against a prepared market (`prepareMarket`). */
+export interface AccountPositions {
+  account: string;
+  positions: Position[];
+}
+
+/** One account with its market: the one-shot input of `computeAccountRisk`. */
+export interface AccountRiskInput extends AccountPositions, MarketSnapshot {}
 
 // ---------------------------------------------------------------------------------------------
 // Normalized (float64) form, produced once by validate.ts.

@@ -16,6 +16,7 @@ import type {
   ExpirySlice,
   FixedPoint,
   LiquidityInfo,
+  MarketData,
   NormalizedAccount,
   NormalizedPosition,
   NormalizedUnderlying,
@@ -168,14 +169,33 @@ function validateSlice(field: string, s: unknown): ExpirySlice {
   return s as unknown as ExpirySlice;
 }
 
-/** Validates the input against the parameter set and converts it to the engine's float64 form. */
-export function normalizeAccount(input: AccountRiskInput, params: RiskParams): NormalizedAccount {
+/** The account-level fields of an input: an object with a non-empty `account` and a `positions` array. */
+export function checkAccountHeader(
+  input: unknown,
+): asserts input is { account: string; positions: unknown[] } {
   if (!isRecord(input)) fail('input', 'must be an object');
   if (typeof input.account !== 'string' || input.account.length === 0)
     fail('account', 'must be a non-empty string');
-  const asOfSec = requireTimestamp('asOfSec', input.asOfSec);
   if (!Array.isArray(input.positions)) fail('positions', 'must be an array');
-  const market = input.market;
+}
+
+/** The fields `normalizeAccount` checks first, in its order: input, account, asOfSec, positions. */
+export function checkInputHeader(input: unknown): void {
+  if (!isRecord(input)) fail('input', 'must be an object');
+  if (typeof input.account !== 'string' || input.account.length === 0)
+    fail('account', 'must be a non-empty string');
+  requireTimestamp('asOfSec', input.asOfSec);
+  if (!Array.isArray(input.positions)) fail('positions', 'must be an array');
+}
+
+/** Shape of the market data at one block; returns the valuation time and the history interval. */
+export function checkMarketSnapshot(snapshot: { asOfSec: unknown; market: unknown }): {
+  asOfSec: number;
+  market: MarketData;
+  intervalSec: number;
+} {
+  const asOfSec = requireTimestamp('asOfSec', snapshot.asOfSec);
+  const market = snapshot.market;
   if (!isRecord(market)) fail('market', 'must be an object');
   for (const k of ['prices', 'assets', 'volSurfaces', 'liquidity'] as const) {
     if (!isRecord(market[k])) fail(`market.${k}`, 'must be an object keyed by symbol');
@@ -184,8 +204,25 @@ export function normalizeAccount(input: AccountRiskInput, params: RiskParams): N
   const intervalSec = requirePositiveNumber('market.history.intervalSec', market.history.intervalSec);
   if (!isRecord(market.history.closesUsdByUnderlying))
     fail('market.history.closesUsdByUnderlying', 'must be an object');
+  return { asOfSec, market: market as unknown as MarketData, intervalSec };
+}
 
-  const requireUnderlying = (field: string, u: unknown): string => {
+/** Validates the input against the parameter set and converts it to the engine's float64 form. */
+export function normalizeAccount(input: AccountRiskInput, params: RiskParams): NormalizedAccount {
+  if (!isRecord(input)) fail('input', 'must be an object');
+  if (typeof input.account !== 'string' || input.account.length === 0)
+    fail('account', 'must be a non-empty string');
+  requireTimestamp('asOfSec', input.asOfSec);
+  if (!Array.isArray(input.positions)) fail('positions', 'must be an array');
+  const { asOfSec, market, intervalSec } = checkMarketSnapshot(input);
+  const positions = normalizePositions(input.positions, asOfSec, market, params);
+  const names = [...new Set(positions.map((p) => p.underlying))].sort();
+  const underlyings = normalizeUnderlyings(names, asOfSec, market, params);
+  return { account: input.account, asOfSec, underlyings, positions, historyIntervalSec: intervalSec };
+}
+
+function requireUnderlyingOf(params: RiskParams) {
+  return (field: string, u: unknown): string => {
     if (typeof u !== 'string' || !Object.hasOwn(params.underlyings, u)) {
       fail(
         field,
@@ -196,6 +233,16 @@ export function normalizeAccount(input: AccountRiskInput, params: RiskParams): N
     }
     return u;
   };
+}
+
+/** Validates and converts the positions of one account (token units to float64, once). */
+export function normalizePositions(
+  rawPositions: readonly unknown[],
+  asOfSec: number,
+  market: MarketData,
+  params: RiskParams,
+): NormalizedPosition[] {
+  const requireUnderlying = requireUnderlyingOf(params);
   const requireAsset = (field: string, a: unknown): string => {
     if (typeof a !== 'string' || !Object.hasOwn(market.assets, a)) {
       fail(
@@ -213,7 +260,7 @@ export function normalizeAccount(input: AccountRiskInput, params: RiskParams): N
   };
 
   const positions: NormalizedPosition[] = [];
-  input.positions.forEach((raw: unknown, index) => {
+  rawPositions.forEach((raw: unknown, index) => {
     const field = `positions[${index}]`;
     if (!isRecord(raw)) fail(field, 'must be a position object');
     if (typeof raw.protocol !== 'string' || !PROTOCOLS.includes(raw.protocol as Protocol)) {
@@ -340,7 +387,19 @@ export function normalizeAccount(input: AccountRiskInput, params: RiskParams): N
     }
   });
 
-  const names = [...new Set(positions.map((p) => p.underlying))].sort();
+  return positions;
+}
+
+/**
+ * Prices, history and liquidity of the underlyings an account holds (sorted names), checked in
+ * that order per underlying; every series must have the same length.
+ */
+export function normalizeUnderlyings(
+  names: readonly string[],
+  asOfSec: number,
+  market: MarketData,
+  params: RiskParams,
+): NormalizedUnderlying[] {
   const closes = market.history.closesUsdByUnderlying;
   let historyLength = -1;
   const underlyings: NormalizedUnderlying[] = names.map((name) => {
@@ -384,5 +443,147 @@ export function normalizeAccount(input: AccountRiskInput, params: RiskParams): N
     };
   });
 
-  return { account: input.account, asOfSec, underlyings, positions, historyIntervalSec: intervalSec };
+  return underlyings;
+}
+
+/**
+ * The market's universe of underlyings: every series of `market.history` known to the parameter
+ * set, sorted by name, with its log returns. Monte Carlo draws joint moves for the whole universe,
+ * so every account at a block sees the same paths whatever subset it holds; every series must
+ * therefore be valid and of the same length.
+ */
+export function marketUniverse(
+  market: MarketData,
+  params: RiskParams,
+): { names: string[]; logReturns: Float64Array[] } {
+  const closes = market.history.closesUsdByUnderlying;
+  const names = Object.keys(closes)
+    .filter((n) => Object.hasOwn(params.underlyings, n))
+    .sort();
+  let historyLength = -1;
+  const logReturns = names.map((name) => {
+    const seriesField = `market.history.closesUsdByUnderlying.${name}`;
+    const series: unknown = closes[name];
+    if (!Array.isArray(series) || series.length < 2) {
+      fail(seriesField, 'needs at least 2 closes to estimate volatility', 'MISSING_MARKET_DATA');
+    }
+    if (historyLength >= 0 && series.length !== historyLength) {
+      fail(
+        seriesField,
+        `has ${series.length} closes, other series have ${historyLength}`,
+        'MISSING_MARKET_DATA',
+        'Align every series on the same timestamps.',
+      );
+    }
+    historyLength = series.length;
+    series.forEach((c: unknown, t) => requirePositiveNumber(`${seriesField}[${t}]`, c));
+    const r = new Float64Array(series.length - 1);
+    for (let t = 1; t < series.length; t++) r[t - 1] = Math.log(series[t]! / series[t - 1]!);
+    return r;
+  });
+  return { names, logReturns };
+}
+
+/**
+ * Everything `normalizeUnderlyings` checks about one underlying, evaluated once per market and kept
+ * (errors included) so the account step can raise exactly the error the reference would, in the
+ * same order, without re-reading the market for every account.
+ */
+export interface UnderlyingCheck {
+  name: string;
+  priceError: unknown;
+  spotUsd: number;
+  priceAgeSec: number;
+  confidencePct: number;
+  /** Not an array or fewer than 2 closes. */
+  seriesShapeError: unknown;
+  seriesLength: number;
+  /** A non-positive or non-finite close. */
+  seriesValueError: unknown;
+  liquidityError: unknown;
+  liquidity: LiquidityInfo;
+}
+
+function caught(f: () => void): unknown {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
+
+export function checkUnderlying(
+  name: string,
+  asOfSec: number,
+  market: MarketData,
+  params: RiskParams,
+): UnderlyingCheck {
+  const out: UnderlyingCheck = {
+    name,
+    priceError: null,
+    spotUsd: 0,
+    priceAgeSec: 0,
+    confidencePct: 0,
+    seriesShapeError: null,
+    seriesLength: 0,
+    seriesValueError: null,
+    liquidityError: null,
+    liquidity: { openInterestUsd: 0, depthUsd: 1 },
+  };
+  out.priceError = caught(() => {
+    const price = validatePrice(`market.prices.${name}`, market.prices[name], asOfSec, params);
+    out.spotUsd = price.spotUsd;
+    out.priceAgeSec = price.ageSec;
+    out.confidencePct = price.confidencePct;
+  });
+  const seriesField = `market.history.closesUsdByUnderlying.${name}`;
+  const series: unknown = market.history.closesUsdByUnderlying[name];
+  out.seriesShapeError = caught(() => {
+    if (!Array.isArray(series) || series.length < 2) {
+      fail(seriesField, 'needs at least 2 closes to estimate volatility', 'MISSING_MARKET_DATA');
+    }
+  });
+  if (out.seriesShapeError === null) {
+    const s = series as unknown[];
+    out.seriesLength = s.length;
+    out.seriesValueError = caught(() =>
+      s.forEach((c, t) => requirePositiveNumber(`${seriesField}[${t}]`, c)),
+    );
+  }
+  out.liquidityError = caught(() => {
+    const liqField = `market.liquidity.${name}`;
+    const liq = market.liquidity[name];
+    if (!isRecord(liq))
+      fail(
+        liqField,
+        'missing: concentration and impact add-ons need open interest and depth',
+        'MISSING_MARKET_DATA',
+      );
+    out.liquidity = {
+      openInterestUsd: requireNonNegativeNumber(`${liqField}.openInterestUsd`, liq.openInterestUsd),
+      depthUsd: requirePositiveNumber(`${liqField}.depthUsd`, liq.depthUsd),
+    };
+  });
+  return out;
+}
+
+/** Raises the first error `normalizeUnderlyings` would raise for these (sorted) underlyings. */
+export function raiseUnderlyingErrors(checks: readonly UnderlyingCheck[]): void {
+  let historyLength = -1;
+  for (const c of checks) {
+    if (c.priceError !== null) throw c.priceError;
+    if (c.seriesShapeError !== null) throw c.seriesShapeError;
+    if (historyLength >= 0 && c.seriesLength !== historyLength) {
+      fail(
+        `market.history.closesUsdByUnderlying.${c.name}`,
+        `has ${c.seriesLength} closes, other series have ${historyLength}`,
+        'MISSING_MARKET_DATA',
+        'Align every series on the same timestamps.',
+      );
+    }
+    historyLength = c.seriesLength;
+    if (c.seriesValueError !== null) throw c.seriesValueError;
+    if (c.liquidityError !== null) throw c.liquidityError;
+  }
 }

@@ -63,20 +63,23 @@ export interface MonteCarloOptions {
   studentTDegreesOfFreedom: number;
 }
 
-/** Losses over `paths` correlated draws of horizon log moves with standard deviations `horizonVol`. */
-export function monteCarloLosses(
+/**
+ * Correlated horizon log moves: `moves[i][p]` is underlying i's move on path p. Drawn in one fixed
+ * order (per path: n normals, then ν normals for the χ²), so the paths are a pure function of the
+ * seed and the inputs.
+ */
+export function monteCarloMoves(
   horizonVol: Float64Array,
   choleskyLower: Float64Array,
-  pnl: PnlOfMoves,
   o: MonteCarloOptions,
-): Float64Array {
+): Float64Array[] {
   const n = horizonVol.length;
   const nu = o.studentTDegreesOfFreedom;
   if (nu !== 0 && !(nu > 2)) throw new RangeError(`studentTDegreesOfFreedom must be 0 or > 2, got ${nu}`);
   const rng = new Prng(o.seed);
   const z = new Float64Array(n);
   const x = new Float64Array(n);
-  const losses = new Float64Array(o.paths);
+  const moves = Array.from({ length: n }, () => new Float64Array(o.paths));
   for (let p = 0; p < o.paths; p++) {
     for (let i = 0; i < n; i++) z[i] = rng.normal();
     let scale = 1;
@@ -86,7 +89,24 @@ export function monteCarloLosses(
       scale = Math.sqrt((nu - 2) / Math.max(chi2, 1e-12));
     }
     lowerTimes(choleskyLower, n, z, x);
-    for (let i = 0; i < n; i++) x[i] = x[i]! * scale * horizonVol[i]!;
+    for (let i = 0; i < n; i++) moves[i]![p] = x[i]! * scale * horizonVol[i]!;
+  }
+  return moves;
+}
+
+/** Losses over `paths` correlated draws of horizon log moves with standard deviations `horizonVol`. */
+export function monteCarloLosses(
+  horizonVol: Float64Array,
+  choleskyLower: Float64Array,
+  pnl: PnlOfMoves,
+  o: MonteCarloOptions,
+): Float64Array {
+  const n = horizonVol.length;
+  const moves = monteCarloMoves(horizonVol, choleskyLower, o);
+  const x = new Float64Array(n);
+  const losses = new Float64Array(o.paths);
+  for (let p = 0; p < o.paths; p++) {
+    for (let i = 0; i < n; i++) x[i] = moves[i]![p]!;
     losses[p] = -pnl(x);
   }
   return losses;

@@ -1,0 +1,952 @@
+/**
+ * Account-level risk engine, fast path: a market context prepared once per block (`market.ts`)
+ * and an account step that only sums `amount x row` over the account's positions.
+ *
+ *   prepareMarket(snapshot, params)        -> MarketContext (EWMA, correlations, Monte Carlo paths,
+ *                                             every instrument valued under every scenario)
+ *   computeAccountRiskIn(ctx, account)     -> AccountRiskResult (one account, every output)
+ *   prepareBook(ctx, accounts)             -> PreparedBook (positions validated once, struct of arrays)
+ *   computeBookRisk(ctx, book)             -> BookRiskResult (MM, IM, MTM, equity, free collateral,
+ *                                             shortfall, worst scenario per account, typed arrays)
+ *   computeAccountRisk(input, params)      -> one-shot: prepare + compute
+ *
+ * The model is the one of `reference.ts` (docs/risk-model.md, "Cross-underlying aggregation"), and
+ * the result is the reference's bit for bit: every table entry of the context is computed with the
+ * reference's expression, and the account step adds the terms in the reference's order. What
+ * changes is the amount of work: no Black-76 in the account step (except the last bisection steps
+ * of the liquidation distance), breakdowns by protocol / underlying computed from the same sums,
+ * VaR / ES by partial selection instead of a full sort.
+ *
+ * `computeBookRisk` also skips the VaR / ES floors of an account when an exact upper bound shows
+ * they cannot exceed its scenario margin: expected shortfall is subadditive and positively
+ * homogeneous, so ES(account) <= Σ |amount| x ES(one unit of each row), computed per row in the
+ * context; VaR at the VaR confidence and ES at the ES confidence are both <= ES at the stricter of
+ * the two. When that bound (plus rounding slack) is at most the scenario margin, max(scenario
+ * margin, VaR, ES) is the scenario margin, exactly as the reference would find.
+ */
+import { concentrationAddonUsd, liquidationImpactUsd, oracleAddonUsd } from './addons';
+import { hashAccountInputs } from './hash';
+import { DEFAULT_RISK_PARAMS, validateRiskParams, type RiskParams } from './params';
+import { optionInstrument, prepareMarket, revaluedOption, type MarketContext } from './market';
+import { assertFinite, toMatrix } from './reference';
+import { aggregateLosses, type UnderlyingLoss } from './stats/aggregate';
+import type {
+  AccountPositions,
+  AccountRiskInput,
+  AccountRiskResult,
+  CollateralLine,
+  Greeks,
+  Protocol,
+  ProtocolBreakdown,
+  UnderlyingBreakdown,
+} from './types';
+import { checkAccountHeader, checkInputHeader, normalizePositions, raiseUnderlyingErrors } from './validate';
+
+export { prepareMarket, type MarketContext } from './market';
+
+/** Protocols in sorted order; a position's protocol is stored as its index here. */
+const PROTOCOLS: readonly Protocol[] = ['aave-v3', 'options', 'perps', 'wallet'];
+const KIND_LINEAR = 0;
+const KIND_PERP = 1;
+const KIND_OPTION = 2;
+
+/** Validated positions of many accounts, struct of arrays; `start[a]..start[a+1]` are account a's. */
+export interface PreparedBook {
+  count: number;
+  /** The inputs (kept by reference, for hashes and collateral lines). */
+  sources: readonly AccountPositions[];
+  start: Int32Array;
+  kind: Uint8Array;
+  protocol: Uint8Array;
+  /** Universe index of the position's underlying. */
+  und: Int32Array;
+  /** Option instrument id in the context, -1 for linear positions and perps. */
+  inst: Int32Array;
+  /** Linear: signed quantity; perp: signed size; option: signed contracts. */
+  amount: Float64Array;
+  isCollateral: Uint8Array;
+  lastPriceUsd: Float64Array;
+  entryPriceUsd: Float64Array;
+  cashUsd: Float64Array;
+  /** Index of the position in its account's input. */
+  positionIndex: Int32Array;
+  /** Asset symbol of linear positions, '' otherwise. */
+  asset: string[];
+  maxPositions: number;
+}
+
+/** Compact per-account results of `computeBookRisk`. */
+export interface BookRiskResult {
+  count: number;
+  mtmUsd: Float64Array;
+  haircutUsd: Float64Array;
+  adjustedEquityUsd: Float64Array;
+  mmUsd: Float64Array;
+  imUsd: Float64Array;
+  freeCollateralUsd: Float64Array;
+  shortfallUsd: Float64Array;
+  scenarioMarginUsd: Float64Array;
+  coreMarginUsd: Float64Array;
+  /** Universe index of the worst scenario's underlying, -1 if no loss. */
+  worstUnderlying: Int32Array;
+  /** Index in that underlying's grid; the grid length means PMRM_2's basis contingency. */
+  worstScenario: Int32Array;
+  worstPnlUsd: Float64Array;
+  /** 1 where the VaR / ES floors were computed, 0 where the exact bound showed they do not bind. */
+  floorsComputed: Uint8Array;
+}
+
+interface Pmrm {
+  has: boolean;
+  standaloneLossUsd: number;
+  directionalPnlUsd: number;
+  contingencyUsd: number;
+  worstIndex: number;
+  worstPnlUsd: number;
+}
+
+/** Validates accounts against the context and lays their positions out as arrays. */
+export function prepareBook(ctx: MarketContext, accounts: readonly AccountPositions[]): PreparedBook {
+  const count = accounts.length;
+  const start = new Int32Array(count + 1);
+  const kind: number[] = [];
+  const protocol: number[] = [];
+  const und: number[] = [];
+  const inst: number[] = [];
+  const amount: number[] = [];
+  const isCollateral: number[] = [];
+  const last: number[] = [];
+  const entry: number[] = [];
+  const cash: number[] = [];
+  const positionIndex: number[] = [];
+  const asset: string[] = [];
+  let maxPositions = 0;
+  accounts.forEach((account, a) => {
+    start[a] = kind.length;
+    checkAccountHeader(account);
+    const positions = normalizePositions(account.positions, ctx.asOfSec, ctx.market, ctx.params);
+    const names = [...new Set(positions.map((p) => p.underlying))].sort();
+    raiseUnderlyingErrors(names.map((n) => ctx.checks.get(n)!));
+    if (ctx.universeError !== null) throw ctx.universeError;
+    maxPositions = Math.max(maxPositions, positions.length);
+    for (const p of positions) {
+      protocol.push(PROTOCOLS.indexOf(p.protocol));
+      und.push(ctx.byName.get(p.underlying)!.u);
+      positionIndex.push(p.index);
+      if (p.kind === 'linear') {
+        kind.push(KIND_LINEAR);
+        inst.push(-1);
+        amount.push(p.quantity);
+        isCollateral.push(p.isCollateral ? 1 : 0);
+        last.push(0);
+        entry.push(0);
+        cash.push(0);
+        asset.push(p.asset);
+      } else if (p.kind === 'perp') {
+        kind.push(KIND_PERP);
+        inst.push(-1);
+        amount.push(p.size);
+        isCollateral.push(0);
+        last.push(p.lastPriceUsd);
+        entry.push(p.entryPriceUsd);
+        cash.push(p.cashUsd);
+        asset.push('');
+      } else {
+        kind.push(KIND_OPTION);
+        inst.push(optionInstrument(ctx, p));
+        amount.push(p.amount);
+        isCollateral.push(0);
+        last.push(0);
+        entry.push(0);
+        cash.push(0);
+        asset.push('');
+      }
+    }
+  });
+  start[count] = kind.length;
+  return {
+    count,
+    sources: accounts,
+    start,
+    kind: Uint8Array.from(kind),
+    protocol: Uint8Array.from(protocol),
+    und: Int32Array.from(und),
+    inst: Int32Array.from(inst),
+    amount: Float64Array.from(amount),
+    isCollateral: Uint8Array.from(isCollateral),
+    lastPriceUsd: Float64Array.from(last),
+    entryPriceUsd: Float64Array.from(entry),
+    cashUsd: Float64Array.from(cash),
+    positionIndex: Int32Array.from(positionIndex),
+    asset,
+    maxPositions,
+  };
+}
+
+export function allocateBookRiskResult(count: number): BookRiskResult {
+  return {
+    count,
+    mtmUsd: new Float64Array(count),
+    haircutUsd: new Float64Array(count),
+    adjustedEquityUsd: new Float64Array(count),
+    mmUsd: new Float64Array(count),
+    imUsd: new Float64Array(count),
+    freeCollateralUsd: new Float64Array(count),
+    shortfallUsd: new Float64Array(count),
+    scenarioMarginUsd: new Float64Array(count),
+    coreMarginUsd: new Float64Array(count),
+    worstUnderlying: new Int32Array(count),
+    worstScenario: new Int32Array(count),
+    worstPnlUsd: new Float64Array(count),
+    floorsComputed: new Uint8Array(count),
+  };
+}
+
+/**
+ * The per-account step with its scratch buffers, allocated once per context and reused for every
+ * account. `evaluate` fills the compact figures; `materialize` builds the full result object.
+ */
+export class AccountStep {
+  private readonly ctx: MarketContext;
+  private readonly localOf: Int32Array;
+  private uList: number[] = [];
+  private qty: Float64Array;
+  private collQty: Float64Array;
+  private qS: Float64Array;
+  private readonly lossMc: Float64Array;
+  private readonly lossHist: Float64Array;
+  private readonly select: Float64Array;
+  private groupExpiry: Float64Array;
+  private groupInst: Int32Array;
+  private groupSums: Float64Array;
+  private strikes: Float64Array;
+  private nets: Float64Array;
+  // Per-account figures shared by evaluate and materialize.
+  private cash = 0;
+  private mtm = 0;
+
+  constructor(ctx: MarketContext, maxPositions = 64) {
+    this.ctx = ctx;
+    const n = ctx.underlyings.length;
+    this.localOf = new Int32Array(n).fill(-1);
+    this.qty = new Float64Array(n);
+    this.collQty = new Float64Array(n);
+    this.qS = new Float64Array(n);
+    this.lossMc = new Float64Array(ctx.mcPaths);
+    this.lossHist = new Float64Array(ctx.histScenarios);
+    this.select = new Float64Array(Math.max(ctx.mcPaths, ctx.histScenarios));
+    const width = 3 + Math.max(0, ...ctx.underlyings.map((u) => u.scenarioSpotShock.length));
+    this.groupExpiry = new Float64Array(maxPositions);
+    this.groupInst = new Int32Array(maxPositions);
+    this.groupSums = new Float64Array(maxPositions * width);
+    this.strikes = new Float64Array(maxPositions);
+    this.nets = new Float64Array(maxPositions);
+  }
+
+  private ensure(positions: number): void {
+    if (positions <= this.groupExpiry.length) return;
+    const width = this.groupSums.length / this.groupExpiry.length;
+    this.groupExpiry = new Float64Array(positions);
+    this.groupInst = new Int32Array(positions);
+    this.groupSums = new Float64Array(positions * width);
+    this.strikes = new Float64Array(positions);
+    this.nets = new Float64Array(positions);
+  }
+
+  /** Underlyings held (ascending universe index = sorted by name), linear sums, cash and MTM. */
+  private gather(b: PreparedBook, s0: number, s1: number): number {
+    this.ensure(s1 - s0);
+    const ctx = this.ctx;
+    for (const u of this.uList) this.localOf[u] = -1;
+    const list: number[] = [];
+    for (let j = s0; j < s1; j++) {
+      const u = b.und[j]!;
+      if (this.localOf[u] === -1) {
+        this.localOf[u] = 0;
+        list.push(u);
+      }
+    }
+    list.sort((x, y) => x - y);
+    list.forEach((u, i) => (this.localOf[u] = i));
+    this.uList = list;
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      this.qty[i] = 0;
+      this.collQty[i] = 0;
+    }
+    let cash = 0;
+    for (let j = s0; j < s1; j++) {
+      const i = this.localOf[b.und[j]!]!;
+      const k = b.kind[j]!;
+      if (k === KIND_LINEAR) {
+        this.qty[i] = this.qty[i]! + b.amount[j]!;
+        if (b.isCollateral[j] === 1) this.collQty[i] = this.collQty[i]! + b.amount[j]!;
+      } else if (k === KIND_PERP) cash += b.cashUsd[j]!;
+    }
+    for (let i = 0; i < n; i++) this.qS[i] = this.qty[i]! * ctx.underlyings[list[i]!]!.spotUsd;
+    // bookValue at unit multipliers: cash, linear, perps, options, in that order.
+    let v = cash;
+    for (let i = 0; i < n; i++) v += this.qS[i]! * 1;
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] === KIND_PERP) v += b.amount[j]! * (b.lastPriceUsd[j]! * 1 - b.entryPriceUsd[j]!);
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] === KIND_OPTION) v += b.amount[j]! * ctx.options[b.inst[j]!]!.v0;
+    }
+    this.cash = cash;
+    this.mtm = v;
+    return n;
+  }
+
+  /** PMRM_2 scenario loss of the positions on universe underlying u (of one protocol if >= 0). */
+  private pmrm(b: PreparedBook, s0: number, s1: number, u: number, protocol: number): Pmrm {
+    const ctx = this.ctx;
+    const und = ctx.underlyings[u]!;
+    const S = und.spotUsd;
+    const nS = und.scenarioSpotShock.length;
+    const W = 3 + nS;
+    const sums = this.groupSums;
+    let spotLike = 0;
+    let perpContracts = 0;
+    let has = false;
+    let G = 0;
+    for (let j = s0; j < s1; j++) {
+      if (b.und[j] !== u || (protocol >= 0 && b.protocol[j] !== protocol)) continue;
+      has = true;
+      const k = b.kind[j]!;
+      if (k === KIND_LINEAR) spotLike += b.amount[j]!;
+      else if (k === KIND_PERP) perpContracts += (b.amount[j]! * b.lastPriceUsd[j]!) / S;
+      else {
+        const o = ctx.options[b.inst[j]!]!;
+        let g = 0;
+        while (g < G && this.groupExpiry[g] !== o.expirySec) g++;
+        if (g === G) {
+          this.groupExpiry[g] = o.expirySec;
+          this.groupInst[g] = b.inst[j]!;
+          sums.fill(0, g * W, g * W + W);
+          G++;
+        }
+        const a = b.amount[j]!;
+        const row = o.pmrm;
+        const base = g * W;
+        for (let c = 0; c < W; c++) sums[base + c] = sums[base + c]! + row[c]! * a;
+      }
+    }
+    if (!has) {
+      return {
+        has,
+        standaloneLossUsd: 0,
+        directionalPnlUsd: 0,
+        contingencyUsd: 0,
+        worstIndex: -1,
+        worstPnlUsd: 0,
+      };
+    }
+    const other = und.pmrmParams.other;
+    const perpAmount = perpContracts + Math.min(0, spotLike);
+    const mmPerp = Math.abs(perpAmount) * S * other.mmPerpPercent;
+    let basis = 0;
+    let mmOption = 0;
+    for (let g = 0; g < G; g++) {
+      const o = ctx.options[this.groupInst[g]!]!;
+      const mtm = sums[g * W]!;
+      const basisLoss = Math.min(sums[g * W + 1]! - mtm, sums[g * W + 2]! - mtm, 0);
+      basis += basisLoss * o.basisFactor;
+      // Naked shorts: net contracts per strike (first-appearance order), shorts only.
+      let nStrikes = 0;
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_OPTION || b.und[j] !== u || (protocol >= 0 && b.protocol[j] !== protocol))
+          continue;
+        const oj = ctx.options[b.inst[j]!]!;
+        if (oj.expirySec !== this.groupExpiry[g]) continue;
+        let x = 0;
+        while (x < nStrikes && this.strikes[x] !== oj.strikeUsd) x++;
+        if (x === nStrikes) {
+          this.strikes[x] = oj.strikeUsd;
+          this.nets[x] = 0 + b.amount[j]!;
+          nStrikes++;
+        } else this.nets[x] = this.nets[x]! + b.amount[j]!;
+      }
+      let naked = 0;
+      for (let x = 0; x < nStrikes; x++) if (this.nets[x]! < 0) naked -= this.nets[x]!;
+      const nakedNotional = naked * S;
+      mmOption += nakedNotional * other.mmOptionPercent;
+    }
+    const collateralValue = spotLike > 0 ? spotLike * S : 0;
+    const mmCollateral = spotLike > 0 ? 0 + collateralValue * 0 : 0;
+    const mmContingency = mmPerp + mmOption + mmCollateral;
+    let worstLoss = basis;
+    let worstIndex = nS;
+    let up = 0;
+    let down = 0;
+    for (let s = 0; s < nS; s++) {
+      const skew = und.scenarioIsSkew[s] === 1;
+      const shock = und.scenarioSpotShock[s]!;
+      const damp = und.scenarioDampening[s]!;
+      let pnl = 0;
+      if (!skew) {
+        if (perpAmount !== 0) pnl += perpAmount * ((shock - 1) * S) * damp;
+        if (spotLike > 0) pnl += collateralValue * (shock - 1) * damp;
+      }
+      for (let g = 0; g < G; g++) {
+        const o = ctx.options[this.groupInst[g]!]!;
+        const shocked = sums[g * W + 3 + s]!;
+        const discounted = shocked * (shocked >= 0 ? o.staticDiscountPos : o.staticDiscountNeg);
+        let e = (discounted - sums[g * W]!) * damp;
+        if (skew) e = e > 0 ? -e : e;
+        pnl += e;
+      }
+      if (s === und.upIndex) up = pnl;
+      if (s === und.downIndex) down = pnl;
+      if (pnl < worstLoss) {
+        worstLoss = pnl;
+        worstIndex = s;
+      }
+    }
+    const factor = und.pmrmParams.margin.mmFactor;
+    const perpContingency = Math.abs(perpContracts) * S * ctx.params.scenario.perpContingencyPctNotional;
+    return {
+      has,
+      standaloneLossUsd: Math.max(0, -worstLoss * factor),
+      directionalPnlUsd: ((up - down) / 2) * factor,
+      contingencyUsd: mmContingency + perpContingency,
+      worstIndex,
+      worstPnlUsd: worstLoss * factor,
+    };
+  }
+
+  /** Losses of the account under every scenario of one set (Monte Carlo or historical). */
+  private scenarioLosses(b: PreparedBook, s0: number, s1: number, n: number, mc: boolean): Float64Array {
+    const ctx = this.ctx;
+    const out = mc ? this.lossMc : this.lossHist;
+    const len = out.length;
+    out.fill(this.cash);
+    for (let i = 0; i < n; i++) {
+      const q = this.qS[i]!;
+      const und = ctx.underlyings[this.uList[i]!]!;
+      const m = mc ? und.mcMult : und.histMult;
+      for (let p = 0; p < len; p++) out[p] = out[p]! + q * m[p]!;
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_PERP) continue;
+      const und = ctx.underlyings[b.und[j]!]!;
+      const m = mc ? und.mcMult : und.histMult;
+      const size = b.amount[j]!;
+      const last = b.lastPriceUsd[j]!;
+      const entry = b.entryPriceUsd[j]!;
+      for (let p = 0; p < len; p++) out[p] = out[p]! + size * (last * m[p]! - entry);
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_OPTION) continue;
+      const o = ctx.options[b.inst[j]!]!;
+      const row = mc ? o.mc : o.hist;
+      const a = b.amount[j]!;
+      for (let p = 0; p < len; p++) out[p] = out[p]! + a * row[p]!;
+    }
+    const mtm = this.mtm;
+    for (let p = 0; p < len; p++) out[p] = -(out[p]! - mtm);
+    return out;
+  }
+
+  /** `tailMeasures` of the reference, by selecting the k worst losses instead of sorting them all. */
+  private tail(losses: Float64Array, varConfidence: number, esConfidence: number): [number, number] {
+    const n = losses.length;
+    if (n === 0) return [0, 0];
+    const kOf = (c: number) => Math.max(1, Math.ceil(n * (1 - c) - 1e-9));
+    const k = Math.min(n, Math.max(kOf(varConfidence), kOf(esConfidence)));
+    const top = this.select.subarray(0, n);
+    top.set(losses);
+    selectLargest(top, k);
+    const head = top.subarray(0, k).sort().reverse();
+    const varK = kOf(varConfidence);
+    const varUsd = head[varK - 1]!;
+    const m = n * (1 - esConfidence);
+    const kEs = kOf(esConfidence);
+    let esUsd: number;
+    if (m < 1) esUsd = head[0]!;
+    else {
+      let sum = 0;
+      for (let i = 0; i < kEs - 1; i++) sum += head[i]!;
+      esUsd = (sum + (m - (kEs - 1)) * head[kEs - 1]!) / m;
+    }
+    return [varUsd, esUsd];
+  }
+
+  /**
+   * Exact upper bound on max(VaR, ES) of both scenario sets (see the module header), with slack for
+   * the rounding of the reference's sums; +Infinity when the account holds nothing bounded.
+   */
+  private floorBound(b: PreparedBook, s0: number, s1: number, n: number): number {
+    const ctx = this.ctx;
+    let mcBound = 0;
+    let histBound = 0;
+    let gross = Math.abs(this.cash) + Math.abs(this.mtm);
+    const notional = new Float64Array(n);
+    for (let i = 0; i < n; i++) notional[i] = this.qS[i]!;
+    for (let j = s0; j < s1; j++) {
+      const i = this.localOf[b.und[j]!]!;
+      if (b.kind[j] === KIND_PERP) {
+        notional[i] = notional[i]! + b.amount[j]! * b.lastPriceUsd[j]!;
+        const und = ctx.underlyings[b.und[j]!]!;
+        gross += Math.abs(b.amount[j]!) * (b.lastPriceUsd[j]! * und.maxMult + b.entryPriceUsd[j]!);
+      } else if (b.kind[j] === KIND_OPTION) {
+        const o = ctx.options[b.inst[j]!]!;
+        const a = b.amount[j]!;
+        mcBound += a >= 0 ? a * o.esMcLong : -a * o.esMcShort;
+        histBound += a >= 0 ? a * o.esHistLong : -a * o.esHistShort;
+        gross += Math.abs(a) * o.maxAbsValue;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const und = ctx.underlyings[this.uList[i]!]!;
+      const x = notional[i]!;
+      mcBound += x >= 0 ? x * und.esMcLong : -x * und.esMcShort;
+      histBound += x >= 0 ? x * und.esHistLong : -x * und.esHistShort;
+      gross += Math.abs(this.qS[i]!) * und.maxMult;
+    }
+    const terms = s1 - s0 + n + 2;
+    return Math.max(mcBound, histBound) * (1 + 1e-9) + 1e-12 * terms * gross + 1e-9;
+  }
+
+  private greeks(b: PreparedBook, s0: number, s1: number, n: number): Greeks[] {
+    const ctx = this.ctx;
+    const out: Greeks[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push({ delta: this.qty[i]!, deltaUsd: 0, gamma: 0, vegaUsdPerVolPoint: 0, thetaUsdPerDay: 0 });
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_PERP) continue;
+      const g = out[this.localOf[b.und[j]!]!]!;
+      g.delta += (b.amount[j]! * b.lastPriceUsd[j]!) / ctx.underlyings[b.und[j]!]!.spotUsd;
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_OPTION) continue;
+      const g = out[this.localOf[b.und[j]!]!]!;
+      const o = ctx.options[b.inst[j]!]!;
+      const a = b.amount[j]!;
+      g.delta += a * o.delta * o.fOverS;
+      g.gamma += a * o.gamma * o.fOverS * o.fOverS;
+      g.vegaUsdPerVolPoint += a * o.vega * 0.01;
+      g.thetaUsdPerDay += (a * o.theta) / 365;
+    }
+    for (let i = 0; i < n; i++) out[i]!.deltaUsd = out[i]!.delta * ctx.underlyings[this.uList[i]!]!.spotUsd;
+    return out;
+  }
+
+  private addons(b: PreparedBook, s0: number, s1: number, n: number, greeks: Greeks[]) {
+    const ctx = this.ctx;
+    const params = ctx.params;
+    const gross = new Float64Array(n);
+    for (let j = s0; j < s1; j++) {
+      const i = this.localOf[b.und[j]!]!;
+      const s = ctx.underlyings[b.und[j]!]!.spotUsd;
+      const k = b.kind[j]!;
+      const exposure =
+        k === KIND_LINEAR
+          ? b.amount[j]! * s
+          : k === KIND_PERP
+            ? b.amount[j]! * b.lastPriceUsd[j]!
+            : b.amount[j]! * s;
+      gross[i] = gross[i]! + Math.abs(exposure);
+    }
+    const rows = this.uList.map((u, i) => {
+      const und = ctx.underlyings[u]!;
+      return {
+        underlying: und.name,
+        concentrationUsd: concentrationAddonUsd(
+          greeks[i]!.deltaUsd,
+          und.check.liquidity.openInterestUsd,
+          params.concentration,
+        ),
+        impactUsd: liquidationImpactUsd(
+          greeks[i]!.deltaUsd,
+          und.check.liquidity.depthUsd,
+          params.liquidationImpact,
+        ),
+        oracleUsd: oracleAddonUsd(gross[i]!, und.check.priceAgeSec, und.check.confidencePct, params.oracle),
+      };
+    });
+    const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+    return {
+      concentrationUsd: sum((r) => r.concentrationUsd),
+      liquidationImpactUsd: sum((r) => r.impactUsd),
+      oracleUsd: sum((r) => r.oracleUsd),
+      byUnderlying: rows,
+    };
+  }
+
+  /** Haircut total (the reference's `valueCollateral` sum, in position order). */
+  private haircutTotal(b: PreparedBook, s0: number, s1: number): number {
+    let haircut = 0;
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_LINEAR || b.isCollateral[j] !== 1) continue;
+      const und = this.ctx.underlyings[b.und[j]!]!;
+      haircut += b.amount[j]! * und.spotUsd * und.haircutPct;
+    }
+    return haircut;
+  }
+
+  private core(b: PreparedBook, a: number, screen: boolean) {
+    const ctx = this.ctx;
+    const s0 = b.start[a]!;
+    const s1 = b.start[a + 1]!;
+    const n = this.gather(b, s0, s1);
+    const losses: Pmrm[] = this.uList.map((u) => this.pmrm(b, s0, s1, u, -1));
+    const hedge = new Float64Array(n * n);
+    const N = ctx.underlyings.length;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) hedge[i * n + j] = ctx.hedge[this.uList[i]! * N + this.uList[j]!]!;
+    }
+    const agg = aggregateLosses(losses as UnderlyingLoss[], hedge);
+    const v = ctx.params.valueAtRisk;
+    let floors: [number, number, number, number] | null = null;
+    let core: number;
+    if (screen && this.floorBound(b, s0, s1, n) <= agg.scenarioMarginUsd) core = agg.scenarioMarginUsd;
+    else {
+      const hist = this.tail(this.scenarioLosses(b, s0, s1, n, false), v.varConfidence, v.esConfidence);
+      const histVar = Math.max(0, hist[0]);
+      const histEs = Math.max(0, hist[1]);
+      const mc = this.tail(this.scenarioLosses(b, s0, s1, n, true), v.varConfidence, v.esConfidence);
+      const mcVar = Math.max(0, mc[0]);
+      const mcEs = Math.max(0, mc[1]);
+      floors = [histVar, histEs, mcVar, mcEs];
+      core = Math.max(agg.scenarioMarginUsd, histVar, histEs, mcVar, mcEs);
+    }
+    const greeks = this.greeks(b, s0, s1, n);
+    const addons = this.addons(b, s0, s1, n, greeks);
+    const addonsUsd = addons.concentrationUsd + addons.liquidationImpactUsd + addons.oracleUsd;
+    const mmUsd = core + addonsUsd;
+    const imUsd = mmUsd * ctx.params.imToMmMultiplier;
+    const haircutUsd = this.haircutTotal(b, s0, s1);
+    const adjustedEquityUsd = this.mtm - haircutUsd;
+    let worst = -1;
+    for (let i = 0; i < n; i++) {
+      const l = losses[i]!;
+      if (l.standaloneLossUsd > 0 && (worst < 0 || l.standaloneLossUsd > -losses[worst]!.worstPnlUsd))
+        worst = i;
+    }
+    return {
+      s0,
+      s1,
+      n,
+      losses,
+      hedge,
+      agg,
+      floors,
+      core,
+      greeks,
+      addons,
+      addonsUsd,
+      mmUsd,
+      imUsd,
+      haircutUsd,
+      adjustedEquityUsd,
+      worst,
+    };
+  }
+
+  /** Compact figures of account a into `out`. */
+  evaluate(b: PreparedBook, a: number, out: BookRiskResult): void {
+    const r = this.core(b, a, true);
+    out.mtmUsd[a] = this.mtm;
+    out.haircutUsd[a] = r.haircutUsd;
+    out.adjustedEquityUsd[a] = r.adjustedEquityUsd;
+    out.mmUsd[a] = r.mmUsd;
+    out.imUsd[a] = r.imUsd;
+    out.freeCollateralUsd[a] = r.adjustedEquityUsd - r.imUsd;
+    out.shortfallUsd[a] = Math.max(0, r.mmUsd - r.adjustedEquityUsd);
+    out.scenarioMarginUsd[a] = r.agg.scenarioMarginUsd;
+    out.coreMarginUsd[a] = r.core;
+    out.floorsComputed[a] = r.floors === null ? 0 : 1;
+    if (r.worst < 0) {
+      out.worstUnderlying[a] = -1;
+      out.worstScenario[a] = -1;
+      out.worstPnlUsd[a] = 0;
+    } else {
+      out.worstUnderlying[a] = this.uList[r.worst]!;
+      out.worstScenario[a] = r.losses[r.worst]!.worstIndex;
+      out.worstPnlUsd[a] = r.losses[r.worst]!.worstPnlUsd;
+    }
+  }
+
+  /** The full `AccountRiskResult` of account a, identical to the reference's. */
+  materialize(b: PreparedBook, a: number): AccountRiskResult {
+    const ctx = this.ctx;
+    const params = ctx.params;
+    const r = this.core(b, a, false);
+    const { s0, s1, n } = r;
+    const [historicalVarUsd, historicalEsUsd, monteCarloVarUsd, monteCarloEsUsd] = r.floors!;
+    const unds = this.uList.map((u) => ctx.underlyings[u]!);
+    const names = unds.map((u) => u.name);
+    const source = b.sources[a]!;
+
+    // Collateral lines, in position order.
+    const lines: CollateralLine[] = [];
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_LINEAR || b.isCollateral[j] !== 1) continue;
+      const und = ctx.underlyings[b.und[j]!]!;
+      const valueUsd = b.amount[j]! * und.spotUsd;
+      lines.push({
+        positionIndex: b.positionIndex[j]!,
+        asset: b.asset[j]!,
+        underlying: und.name,
+        valueUsd,
+        tier: und.tier,
+        effectiveTier: und.effectiveTier,
+        haircutPct: und.haircutPct,
+        haircutUsd: valueUsd * und.haircutPct,
+      });
+    }
+
+    // MTM of a slice: bookValue of the positions kept by `keep`, every underlying of the account.
+    const sliceValue = (keep: (j: number) => boolean): number => {
+      let cash = 0;
+      const lin = new Float64Array(n);
+      for (let j = s0; j < s1; j++) {
+        if (!keep(j)) continue;
+        const i = this.localOf[b.und[j]!]!;
+        if (b.kind[j] === KIND_LINEAR) lin[i] = lin[i]! + b.amount[j]!;
+        else if (b.kind[j] === KIND_PERP) cash += b.cashUsd[j]!;
+      }
+      let v = cash;
+      for (let i = 0; i < n; i++) v += lin[i]! * unds[i]!.spotUsd * 1;
+      for (let j = s0; j < s1; j++) {
+        if (keep(j) && b.kind[j] === KIND_PERP)
+          v += b.amount[j]! * (b.lastPriceUsd[j]! * 1 - b.entryPriceUsd[j]!);
+      }
+      for (let j = s0; j < s1; j++) {
+        if (keep(j) && b.kind[j] === KIND_OPTION) v += b.amount[j]! * ctx.options[b.inst[j]!]!.v0;
+      }
+      return v;
+    };
+
+    const byUnderlying: UnderlyingBreakdown[] = unds.map((u, i) => ({
+      underlying: u.name,
+      spotUsd: u.spotUsd,
+      volAnnual: u.volAnnual,
+      mtmUsd: sliceValue((j) => b.und[j] === u.u),
+      spotShockPct: u.spotShockPct,
+      standaloneLossUsd: r.losses[i]!.standaloneLossUsd,
+      directionalLossUsd: r.agg.directionalLossUsd[i]!,
+      nonDirectionalLossUsd: r.agg.nonDirectionalLossUsd[i]!,
+      contingencyUsd: r.losses[i]!.contingencyUsd,
+      greeks: r.greeks[i]!,
+    }));
+
+    const protocolIds: number[] = [];
+    for (let j = s0; j < s1; j++) if (!protocolIds.includes(b.protocol[j]!)) protocolIds.push(b.protocol[j]!);
+    protocolIds.sort((x, y) => x - y);
+    const byProtocol: ProtocolBreakdown[] = protocolIds.map((p) => {
+      const indices = new Set<number>();
+      for (let j = s0; j < s1; j++) if (b.protocol[j] === p) indices.add(b.positionIndex[j]!);
+      return {
+        protocol: PROTOCOLS[p]!,
+        mtmUsd: sliceValue((j) => b.protocol[j] === p),
+        haircutUsd: lines.filter((l) => indices.has(l.positionIndex)).reduce((x, l) => x + l.haircutUsd, 0),
+        standaloneLossUsd: this.uList
+          .map((u) => this.pmrm(b, s0, s1, u, p))
+          .reduce((x, l) => x + l.standaloneLossUsd, 0),
+      };
+    });
+
+    let worstScenario: AccountRiskResult['worstScenario'] = null;
+    if (r.worst >= 0) {
+      const und = unds[r.worst]!;
+      const l = r.losses[r.worst]!;
+      worstScenario = {
+        underlying: und.name,
+        name: und.scenarioNames[l.worstIndex]!,
+        spotMovePct:
+          l.worstIndex < und.scenarioSpotShock.length ? und.scenarioSpotShock[l.worstIndex]! - 1 : 0,
+        pnlUsd: l.worstPnlUsd,
+      };
+    }
+
+    const stressReplays = params.stressReplays.map((s, k) => {
+      let v = this.cash;
+      for (let i = 0; i < n; i++) v += this.qS[i]! * unds[i]!.stressMult[k]!;
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_PERP) continue;
+        const m = ctx.underlyings[b.und[j]!]!.stressMult[k]!;
+        v += b.amount[j]! * (b.lastPriceUsd[j]! * m - b.entryPriceUsd[j]!);
+      }
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] === KIND_OPTION) v += b.amount[j]! * ctx.options[b.inst[j]!]!.stress[k]!;
+      }
+      return { name: s.name, pnlUsd: v - this.mtm };
+    });
+
+    const liquidationDistance = this.liquidationDistance(b, s0, s1, n, r.mmUsd);
+
+    const result: AccountRiskResult = {
+      account: source.account,
+      asOfSec: ctx.asOfSec,
+      paramsVersion: params.version,
+      paramsHash: ctx.paramsHash,
+      inputHash: hashAccountInputs(source, ctx.asOfSec, ctx.marketHash),
+      mtmUsd: this.mtm,
+      haircutUsd: r.haircutUsd,
+      adjustedEquityUsd: r.adjustedEquityUsd,
+      mmUsd: r.mmUsd,
+      imUsd: r.imUsd,
+      freeCollateralUsd: r.adjustedEquityUsd - r.imUsd,
+      shortfallUsd: Math.max(0, r.mmUsd - r.adjustedEquityUsd),
+      components: {
+        undiversifiedLossUsd: r.agg.undiversifiedLossUsd,
+        aggregatedLossUsd: r.agg.aggregatedLossUsd,
+        offsetUsd: r.agg.undiversifiedLossUsd - r.agg.aggregatedLossUsd,
+        contingencyUsd: r.agg.contingencyUsd,
+        scenarioMarginUsd: r.agg.scenarioMarginUsd,
+        historicalVarUsd: historicalVarUsd!,
+        historicalEsUsd: historicalEsUsd!,
+        monteCarloVarUsd: monteCarloVarUsd!,
+        monteCarloEsUsd: monteCarloEsUsd!,
+        coreMarginUsd: r.core,
+        addonsUsd: r.addonsUsd,
+      },
+      hedgeCorrelation: { underlyings: names, matrix: toMatrix(r.hedge, n) },
+      byUnderlying,
+      byProtocol,
+      collateral: lines,
+      addons: r.addons,
+      worstScenario,
+      stressReplays,
+      liquidationDistance,
+    };
+    assertFinite(result);
+    return result;
+  }
+
+  /**
+   * The reference's scan + bisection for the market-wide move at which adjusted equity reaches MM:
+   * scan points read the context's tables, bisection points reprice the account's options.
+   */
+  private liquidationDistance(b: PreparedBook, s0: number, s1: number, n: number, mmUsd: number) {
+    const ctx = this.ctx;
+    const ls = ctx.params.liquidationSearch;
+    const unds = this.uList.map((u) => ctx.underlyings[u]!);
+    const mult = new Float64Array(n);
+    // step: -1 evaluate by repricing at x; else the scan table index of x (sign given by `up`).
+    const surplus = (x: number, step: number, up: boolean): number => {
+      for (let i = 0; i < n; i++) mult[i] = unds[i]!.isStable ? 1 : 1 + x;
+      let haircut = 0;
+      for (let i = 0; i < n; i++)
+        haircut += unds[i]!.haircutPct * this.collQty[i]! * unds[i]!.spotUsd * mult[i]!;
+      let v = this.cash;
+      for (let i = 0; i < n; i++) v += this.qS[i]! * mult[i]!;
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_PERP) continue;
+        v += b.amount[j]! * (b.lastPriceUsd[j]! * mult[this.localOf[b.und[j]!]!]! - b.entryPriceUsd[j]!);
+      }
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_OPTION) continue;
+        const o = ctx.options[b.inst[j]!]!;
+        const table = up ? o.scanUp : o.scanDown;
+        const m = mult[this.localOf[o.u]!]!;
+        const price = m === 1 ? o.v0 : step >= 0 && table !== null ? table[step]! : revaluedOption(o, m, 1);
+        v += b.amount[j]! * price;
+      }
+      return v - haircut - mmUsd;
+    };
+    const firstBreach = (maxAbs: number, sign: 1 | -1): number | null => {
+      const up = sign === 1;
+      if (surplus(0, -1, up) < 0) return 0;
+      let lo = 0;
+      for (let s = 1; s <= ls.scanSteps; s++) {
+        const hi = (maxAbs * s) / ls.scanSteps;
+        if (surplus(sign * hi, s - 1, up) < 0) {
+          let a = lo;
+          let bb = hi;
+          for (let k = 0; k < ls.bisectionIterations; k++) {
+            const mid = (a + bb) / 2;
+            if (surplus(sign * mid, -1, up) < 0) bb = mid;
+            else a = mid;
+          }
+          return sign * bb;
+        }
+        lo = hi;
+      }
+      return null;
+    };
+    const anyVolatile = unds.some((u) => !u.isStable);
+    return {
+      downMovePct: anyVolatile ? firstBreach(ls.maxDownMovePct, -1) : null,
+      upMovePct: anyVolatile ? firstBreach(ls.maxUpMovePct, 1) : null,
+    };
+  }
+}
+
+/**
+ * Moves the k largest values of `a` to its first k slots (any order), in place: Hoare-style
+ * quickselect with median-of-three pivots, O(length) on average.
+ */
+export function selectLargest(a: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return;
+  }
+}
+
+const steps = new WeakMap<MarketContext, AccountStep>();
+function stepOf(ctx: MarketContext, positions: number): AccountStep {
+  let s = steps.get(ctx);
+  if (!s) {
+    s = new AccountStep(ctx, Math.max(64, positions));
+    steps.set(ctx, s);
+  }
+  return s;
+}
+
+/** Margin of one account against a prepared market. Throws `InvalidInputError` naming the field. */
+export function computeAccountRiskIn(ctx: MarketContext, account: AccountPositions): AccountRiskResult {
+  const book = prepareBook(ctx, [account]);
+  return stepOf(ctx, book.maxPositions).materialize(book, 0);
+}
+
+/** Compact margin figures of every account of a prepared book. */
+export function computeBookRisk(
+  ctx: MarketContext,
+  book: PreparedBook,
+  out: BookRiskResult = allocateBookRiskResult(book.count),
+): BookRiskResult {
+  const step = stepOf(ctx, book.maxPositions);
+  for (let a = 0; a < book.count; a++) step.evaluate(book, a, out);
+  return out;
+}
+
+/** Full result of account a of a prepared book (what `computeAccountRiskIn` would return). */
+export function materializeAccountRisk(ctx: MarketContext, book: PreparedBook, a: number): AccountRiskResult {
+  return stepOf(ctx, book.maxPositions).materialize(book, a);
+}
+
+/** Computes the account's margin (one shot: prepare the market, then the account step). */
+export function computeAccountRisk(
+  input: AccountRiskInput,
+  params: RiskParams = DEFAULT_RISK_PARAMS,
+): AccountRiskResult {
+  validateRiskParams(params);
+  checkInputHeader(input);
+  return computeAccountRiskIn(prepareMarket(input, params), input);
+}
