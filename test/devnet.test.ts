@@ -26,7 +26,7 @@ import { parseDecimalUnits } from '../src/common/amount';
 import { InvalidInputError, NetmarginError } from '../src/common/errors';
 import { getFreePort } from '../src/devnet/anvil';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
-import { runMarketPath } from '../src/devnet/market';
+import { refreshFeeds, runMarketPath } from '../src/devnet/market';
 import { forwardPrice, yearsTo } from '../src/devnet/option-market';
 import { PERSONAS, type Persona } from '../src/devnet/personas';
 
@@ -299,5 +299,26 @@ describe('devnet world', () => {
     expect(Number(vol) / 1e18).toBeCloseTo(1.5, 2);
     // The USDC-only saver has no debt and is untouched by the crash.
     expect((await aaveAccount(account('aave-usdc-saver').address)).healthFactor).toBe((1n << 256n) - 1n);
+  }, 60_000);
+  // After the crash test: jumps the clock two days.
+  it('refreshFeeds keeps an idle world readable past the feeds heartbeat', async () => {
+    const c = devnet.clients;
+    const options = manifest.venues.options!;
+    const expiry = BigInt(options.markets.find((x) => x.id === 'ETH-OPTIONS')!.expiriesSec![2]!);
+    const readFwd = () =>
+      c.publicClient.readContract({
+        address: options.contracts.ethForwardFeed!,
+        abi: deriveForwardFeedAbi,
+        functionName: 'getForwardPrice',
+        args: [expiry],
+      });
+    const [before] = await readFwd();
+    await c.testClient.increaseTime({ seconds: 2 * 86_400 });
+    await c.testClient.mine({ blocks: 1 });
+    await expect(readFwd()).rejects.toThrow();
+    expect(await refreshFeeds(c, manifest)).toBeGreaterThan(4);
+    await c.testClient.mine({ blocks: 1 });
+    const [after] = await readFwd();
+    expect(after).toBe(before);
   }, 60_000);
 });

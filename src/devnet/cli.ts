@@ -6,6 +6,8 @@ import { DEVNET_USAGE, parseDevnetArgs } from './args';
 import { ensureGeneratedContracts } from './ensure-generated';
 import { reportErrorAndExit } from './report-error';
 
+const REFRESH_INTERVAL_MS = 3_600_000;
+
 async function main(): Promise<void> {
   const opts = parseDevnetArgs(process.argv.slice(2));
   if (opts.help) {
@@ -41,19 +43,28 @@ async function main(): Promise<void> {
     );
   }
   out('');
-  out(`ready in ${(devnet.setupMs / 1000).toFixed(1)} s — Ctrl-C to stop`);
+  out(
+    `ready in ${process.uptime().toFixed(1)} s (chain setup ${(devnet.setupMs / 1000).toFixed(1)} s) — Ctrl-C to stop`,
+  );
+
+  // Feeds revert reads once older than their heartbeat (a day here): re-post them every hour.
+  const { refreshFeeds } = await import('./market');
+  const refresher = setInterval(() => {
+    refreshFeeds(devnet.clients, m).catch((e: unknown) =>
+      process.stderr.write(`feed refresh failed: ${e instanceof Error ? e.message : String(e)}\n`),
+    );
+  }, REFRESH_INTERVAL_MS);
 
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    clearInterval(refresher);
     out(`\n${signal}: stopping anvil…`);
     void devnet.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // Keep the event loop alive while anvil runs.
-  setInterval(() => undefined, 1 << 30);
 }
 
 main().catch(reportErrorAndExit);

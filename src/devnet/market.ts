@@ -15,7 +15,7 @@ import { ASSET_SYMBOLS, type AssetSymbol, type DeploymentManifest } from '../con
 import { InvalidInputError } from '../common/errors';
 import { confirmAll, sendBatch, type BatchCall, type DevnetClients } from './chain';
 import { assertMarketPathName, buildMarketPath, type MarketStep } from './market-paths';
-import { optionsMarketDataCalls } from './venues';
+import { optionsMarketDataCalls, refreshFeedsCalls } from './venues';
 
 export interface MarketRunOptions {
   /** Realtime speed-up factor (default 1 = ten minutes for a ten-minute path). */
@@ -117,4 +117,17 @@ export async function runMarketPath(
     opts.onStep?.(step, prices, path.steps.length);
   }
   return { path: name, steps: path.steps.length, startPricesUsd8: start, finalPricesUsd8: current };
+}
+
+/** Re-posts every feed unchanged with a fresh timestamp (keeps an idle devnet inside the heartbeats). */
+export async function refreshFeeds(c: DevnetClients, m: DeploymentManifest): Promise<number> {
+  const block = await c.publicClient.getBlock();
+  const calls = await refreshFeedsCalls(c, m, block.timestamp);
+  const hashes = await sendBatch(c, m.roles.keeper, calls);
+  await confirmAll(
+    c,
+    hashes,
+    calls.map((x) => x.label),
+  );
+  return calls.length;
 }

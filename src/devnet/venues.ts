@@ -572,3 +572,80 @@ export async function deployAndSeedVenues(
   ctx.log(`options venue at ${options.contracts.subAccounts}: ${accounts.options.size} subaccounts`);
   return { perps, options, accounts };
 }
+
+/**
+ * Re-posts every feed value unchanged with a fresh timestamp (Chainlink answers, forwards, rates,
+ * smiles), so an idle devnet stays inside the feeds' heartbeat. The CLI calls it periodically.
+ */
+export async function refreshFeedsCalls(
+  c: DevnetClients,
+  m: DeploymentManifest,
+  nowSec: bigint,
+): Promise<BatchCall[]> {
+  const calls: BatchCall[] = [];
+  for (const [sym, feed] of Object.entries(m.feeds.prices)) {
+    const [, answer] = await c.publicClient.readContract({
+      address: feed.address,
+      abi: mockV3AggregatorAbi,
+      functionName: 'latestRoundData',
+    });
+    calls.push({
+      address: feed.address,
+      abi: mockV3AggregatorAbi,
+      functionName: 'updateAnswer',
+      args: [answer],
+      label: `${sym} feed refresh`,
+    });
+  }
+  for (const u of OPTION_UNDERLYINGS) {
+    const f = optionFeedsFrom(m, u);
+    const market = m.venues.options?.markets.find((x) => x.underlying === u);
+    if (!f || !market?.expiriesSec) continue;
+    for (const expiry of market.expiriesSec) {
+      if (BigInt(expiry) <= nowSec) continue;
+      const e = BigInt(expiry);
+      const fwd = await c.publicClient.readContract({
+        address: f.forwardFeed,
+        abi: deriveForwardFeedAbi,
+        functionName: 'getForwardDetails',
+        args: [e],
+      });
+      const rate = await c.publicClient.readContract({
+        address: f.rateFeed,
+        abi: deriveRateFeedAbi,
+        functionName: 'getRateDetail',
+        args: [e],
+      });
+      const vol = await c.publicClient.readContract({
+        address: f.volFeed,
+        abi: deriveVolFeedAbi,
+        functionName: 'getVolDetails',
+        args: [e],
+      });
+      calls.push(
+        {
+          address: f.forwardFeed,
+          abi: deriveForwardFeedAbi,
+          functionName: 'setForwardData',
+          args: [e, fwd.fwdSpotDifference, fwd.confidence, nowSec],
+          label: `${u} forward refresh ${expiry}`,
+        },
+        {
+          address: f.rateFeed,
+          abi: deriveRateFeedAbi,
+          functionName: 'setRate',
+          args: [e, rate.rate, rate.confidence, nowSec],
+          label: `${u} rate refresh ${expiry}`,
+        },
+        {
+          address: f.volFeed,
+          abi: deriveVolFeedAbi,
+          functionName: 'setVolDetails',
+          args: [e, { ...vol, timestamp: nowSec }],
+          label: `${u} SVI refresh ${expiry}`,
+        },
+      );
+    }
+  }
+  return calls;
+}
