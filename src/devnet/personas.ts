@@ -83,13 +83,10 @@ export const PERSONAS: Persona[] = [
   {
     persona: 'delta-hedged-options-book',
     description:
-      'Short ETH straddles on the options venue, delta hedged with an ETH perp; WETH on Aave as collateral funds USDC.',
+      'Short ETH straddles and calls (option delta ≈ −12 ETH at setup) hedged with a 12 ETH perp long; USDC on Aave as its reserve.',
     mnemonicIndex: 4,
-    aave: {
-      supply: [['WETH', '200']],
-      borrow: [['USDC', '150000']],
-    },
-    perps: { marginUsdc: '100000', positions: [['ETH', '4']] },
+    aave: { supply: [['USDC', '300000']], borrow: [] },
+    perps: { marginUsdc: '100000', positions: [['ETH', '12']] },
     options: {
       cashUsdc: '50000',
       legs: [
@@ -107,7 +104,7 @@ export const PERSONAS: Persona[] = [
   },
   {
     persona: 'covered-call-writer',
-    description: 'Holds 100 WETH supplied on Aave and writes 30-delta-ish ETH calls against it.',
+    description: 'Holds 100 WETH supplied on Aave and writes out-of-the-money ETH calls against it.',
     mnemonicIndex: 6,
     aave: { supply: [['WETH', '100']], borrow: [] },
     options: {
