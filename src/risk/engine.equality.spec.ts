@@ -246,6 +246,6 @@ describe('fast engine equals the reference', () => {
       }
       expect(actual).toBe(expected);
     }
-    expect(errors).toBe(5);
+    expect(errors).toBe(6);
   });
 });
