@@ -38,7 +38,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     // ------------------------------------------------------------ collateral
     mapping(address asset => AssetConfig) internal _assets;
     address[] internal _assetList;
-    address public settlementAsset;
+    address public immutable settlementAsset;
     /// @notice Sum of all internal balances of an asset, the insurance fund included (internal units).
     mapping(address asset => uint256) public totalBalance;
     /// @notice Internal balance (token units; scaled units for aTokens).
@@ -67,12 +67,24 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     bytes32 private immutable _cachedDomainSeparator;
 
     /// @param owner_ Governance (two-step transferable).
+    /// @param settlementAsset_ The USD stablecoin liquidators pay in and the insurance fund holds; list it
+    /// with `configureAsset` (zero haircut) before use.
     /// @param signers Initial signer set.
     /// @param threshold_ Signatures required per batch, in [1, signers.length].
     /// @param maxAttestationAgeSec_ Age after which an attestation is stale.
-    constructor(address owner_, address[] memory signers, uint256 threshold_, uint32 maxAttestationAgeSec_) {
+    constructor(
+        address owner_,
+        address settlementAsset_,
+        address[] memory signers,
+        uint256 threshold_,
+        uint32 maxAttestationAgeSec_
+    ) {
         if (owner_ == address(0)) revert ZeroAddress("owner");
+        if (settlementAsset_ == address(0)) revert ZeroAddress("settlementAsset");
+        if (maxAttestationAgeSec_ == 0) revert InvalidAssetConfig(address(0), "maxAttestationAgeSec");
         owner = owner_;
+        settlementAsset = settlementAsset_;
+        emit SettlementAssetSet(settlementAsset_);
         emit OwnershipTransferred(address(0), owner_);
         for (uint256 i = 0; i < signers.length; i++) {
             _addSigner(signers[i]);
@@ -194,16 +206,6 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         emit AssetConfigured(asset, c);
     }
 
-    /// @notice Sets the settlement asset once: a listed plain token with zero haircut.
-    function setSettlementAsset(address asset) external onlyOwner {
-        if (settlementAsset != address(0)) revert InvalidAssetConfig(asset, "settlement asset already set");
-        AssetConfig storage c = _assets[asset];
-        if (!c.listed) revert AssetNotListed(asset);
-        if (c.haircutBps != 0 || c.isAToken) revert InvalidAssetConfig(asset, "settlement haircutBps/isAToken");
-        settlementAsset = asset;
-        emit SettlementAssetSet(asset);
-    }
-
     /// @notice Attestation freshness and the sequencer uptime feed (zero address disables the check).
     function setRiskParams(uint32 maxAttestationAgeSec_, AggregatorV3Interface sequencerFeed_, uint32 gracePeriodSec)
         external
@@ -273,7 +275,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     /// @inheritdoc IMarginAggregator
     function fundInsurance(uint256 amount) external nonReentrant returns (uint256 credited) {
         address s = settlementAsset;
-        if (s == address(0)) revert AssetNotListed(s);
+        if (!_assets[s].listed) revert AssetNotListed(s);
         if (amount == 0) revert ZeroAmount();
         credited = _pull(s, false, msg.sender, amount);
         insuranceFund += credited;
@@ -434,7 +436,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     {
         if (msg.sender == account) revert SelfLiquidation(account); // S6.8
         if (asset == settlementAsset) revert CannotSeizeSettlementAsset(); // S6.9
-        if (settlementAsset == address(0)) revert AssetNotListed(address(0));
+        if (!_assets[settlementAsset].listed) revert AssetNotListed(settlementAsset);
         ValuationLib.checkSequencer(sequencerFeed, sequencerGracePeriodSec);
         if (flaggedAtSec[account] == 0) revert NotFlagged(account); // S6.2
         (bool liquidatable, uint256 shortfallBefore, int256 net) = _health(account);
@@ -479,7 +481,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     function resolveBadDebt(address account) external nonReentrant returns (uint256 coveredUsd6, uint256 badDebt) {
         ValuationLib.checkSequencer(sequencerFeed, sequencerGracePeriodSec);
         address s = settlementAsset;
-        if (s == address(0)) revert AssetNotListed(s);
+        if (!_assets[s].listed) revert AssetNotListed(s);
         Attestation memory a = _unpack(_attestation[account]);
         if (!_isFresh(a) || _badDebtResolvedBlock[account] >= a.blockNumber) revert BadDebtNotResolvable(account);
         for (uint256 i = 0; i < _assetList.length; i++) {
