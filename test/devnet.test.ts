@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   aavePoolAbi,
+  aaveUiPoolDataProviderV3Abi,
   deriveForwardFeedAbi,
   deriveOptionAssetAbi,
   deriveSubAccountsAbi,
@@ -130,6 +131,22 @@ describe('devnet world', () => {
       if (exp.healthFactorWad === null) expect(got.healthFactor).toBe((1n << 256n) - 1n);
       else expectClose(got.healthFactor, exp.healthFactorWad, 10n, `${p.persona} healthFactor`);
     }
+  });
+
+  it("serves Aave's periphery reads: UiPoolDataProviderV3 lists the four reserves at feed prices", async () => {
+    const [reserves, base] = await devnet.clients.publicClient.readContract({
+      address: manifest.aave.uiPoolDataProvider,
+      abi: aaveUiPoolDataProviderV3Abi,
+      functionName: 'getReservesData',
+      args: [manifest.aave.poolAddressesProvider],
+    });
+    expect(reserves.map((r) => r.symbol)).toEqual([...ASSET_SYMBOLS]);
+    for (const r of reserves) {
+      const sym = r.symbol as AssetSymbol;
+      expect(r.priceInMarketReferenceCurrency).toBe(await feedPrice(sym));
+      expect(Number(r.baseLTVasCollateral)).toBe(manifest.aave.reserves[sym].ltvBps);
+    }
+    expect(base.marketReferenceCurrencyUnit).toBe(10n ** 8n);
   });
 
   it('puts the near-liquidation account just above health factor 1', async () => {
@@ -320,5 +337,19 @@ describe('devnet world', () => {
     await c.testClient.mine({ blocks: 1 });
     const [after] = await readFwd();
     expect(after).toBe(before);
+  }, 60_000);
+  it('depeg path moves the USDC feed and hurts USDC-collateral borrowers on Aave only', async () => {
+    const who = account('aave-usdc-collateral-eth-borrower').address;
+    const hfBefore = (await aaveAccount(who)).healthFactor;
+    const usdcBefore = await feedPrice('USDC');
+    const lows: bigint[] = [];
+    await runMarketPath(devnet.clients, manifest, 'depeg', {
+      clock: 'instant',
+      steps: 4,
+      onStep: (_s, prices) => lows.push(prices.USDC),
+    });
+    expect(lows[1]).toBe((usdcBefore * 87n) / 100n);
+    expect(await feedPrice('USDC')).toBe((usdcBefore * 95n) / 100n);
+    expect((await aaveAccount(who)).healthFactor).toBeLessThan(hfBefore);
   }, 60_000);
 });
