@@ -27,7 +27,15 @@
 import { concentrationAddonUsd, liquidationImpactUsd, oracleAddonUsd } from './addons';
 import { hashAccountInputs } from './hash';
 import { DEFAULT_RISK_PARAMS, validateRiskParams, type RiskParams } from './params';
-import { optionInstrument, prepareMarket, revaluedOption, type MarketContext } from './market';
+import { InvalidInputError } from '../common/errors';
+import {
+  optionInstrument,
+  optionRows,
+  optionScan,
+  prepareMarket,
+  revaluedOption,
+  type MarketContext,
+} from './market';
 import { assertFinite, toMatrix } from './reference';
 import { aggregateLosses, type UnderlyingLoss } from './stats/aggregate';
 import type {
@@ -42,7 +50,7 @@ import type {
 } from './types';
 import { checkAccountHeader, checkInputHeader, normalizePositions, raiseUnderlyingErrors } from './validate';
 
-export { prepareMarket, type MarketContext } from './market';
+export { completeMarket, prepareMarket, registerListedOptions, type MarketContext } from './market';
 
 /** Protocols in sorted order; a position's protocol is stored as its index here. */
 const PROTOCOLS: readonly Protocol[] = ['aave-v3', 'options', 'perps', 'wallet'];
@@ -73,6 +81,12 @@ export interface PreparedBook {
   /** Asset symbol of linear positions, '' otherwise. */
   asset: string[];
   maxPositions: number;
+  /**
+   * The context's option keys (shared array) and how many existed when the book was prepared: ids
+   * are only valid against a context with the same listing.
+   */
+  optionKeys: readonly string[];
+  optionCount: number;
 }
 
 /** Compact per-account results of `computeBookRisk`. */
@@ -180,7 +194,24 @@ export function prepareBook(ctx: MarketContext, accounts: readonly AccountPositi
     positionIndex: Int32Array.from(positionIndex),
     asset,
     maxPositions,
+    optionKeys: ctx.optionKeys,
+    optionCount: ctx.optionKeys.length,
   };
+}
+
+/** Refuses a book whose option ids mean other instruments in this context. */
+function checkBookAgainst(ctx: MarketContext, book: PreparedBook): void {
+  if (book.optionKeys === ctx.optionKeys) return;
+  const n = book.optionCount;
+  if (ctx.optionKeys.length < n || book.optionKeys.some((k, i) => i < n && k !== ctx.optionKeys[i])) {
+    throw new InvalidInputError(
+      'book',
+      'was prepared against a market context with a different option listing',
+      {
+        hint: 'Prepare the market with the same listedOptions, in the same order, or prepare the book again.',
+      },
+    );
+  }
 }
 
 export function allocateBookRiskResult(count: number): BookRiskResult {
@@ -438,8 +469,8 @@ export class AccountStep {
     }
     for (let j = s0; j < s1; j++) {
       if (b.kind[j] !== KIND_OPTION) continue;
-      const o = ctx.options[b.inst[j]!]!;
-      const row = mc ? o.mc : o.hist;
+      const rows = optionRows(ctx, ctx.options[b.inst[j]!]!);
+      const row = mc ? rows.mc : rows.hist;
       const a = b.amount[j]!;
       for (let p = 0; p < len; p++) out[p] = out[p]! + a * row[p]!;
     }
@@ -848,26 +879,58 @@ export class AccountStep {
       }
       return v - haircut - mmUsd;
     };
+    // Surplus at every scan point of one direction at once, row by row (same terms, same order).
+    const scanRow = (up: boolean): Float64Array => {
+      const steps = ls.scanSteps;
+      const multRow = up ? ctx.scanMultUp : ctx.scanMultDown;
+      const haircut = new Float64Array(steps);
+      for (let i = 0; i < n; i++) {
+        const c = unds[i]!.haircutPct * this.collQty[i]! * unds[i]!.spotUsd;
+        if (unds[i]!.isStable) for (let s = 0; s < steps; s++) haircut[s] = haircut[s]! + c * 1;
+        else for (let s = 0; s < steps; s++) haircut[s] = haircut[s]! + c * multRow[s]!;
+      }
+      const v = new Float64Array(steps).fill(this.cash);
+      for (let i = 0; i < n; i++) {
+        const q = this.qS[i]!;
+        if (unds[i]!.isStable) for (let s = 0; s < steps; s++) v[s] = v[s]! + q * 1;
+        else for (let s = 0; s < steps; s++) v[s] = v[s]! + q * multRow[s]!;
+      }
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_PERP) continue;
+        const stable = ctx.underlyings[b.und[j]!]!.isStable;
+        const size = b.amount[j]!;
+        const last = b.lastPriceUsd[j]!;
+        const entry = b.entryPriceUsd[j]!;
+        for (let s = 0; s < steps; s++) v[s] = v[s]! + size * (last * (stable ? 1 : multRow[s]!) - entry);
+      }
+      for (let j = s0; j < s1; j++) {
+        if (b.kind[j] !== KIND_OPTION) continue;
+        const o = ctx.options[b.inst[j]!]!;
+        const a = b.amount[j]!;
+        const table = up ? o.scanUp : o.scanDown;
+        if (table === null) for (let s = 0; s < steps; s++) v[s] = v[s]! + a * o.v0;
+        else for (let s = 0; s < steps; s++) v[s] = v[s]! + a * table[s]!;
+      }
+      for (let s = 0; s < steps; s++) v[s] = v[s]! - haircut[s]! - mmUsd;
+      return v;
+    };
     const firstBreach = (maxAbs: number, sign: 1 | -1): number | null => {
       const up = sign === 1;
       if (surplus(0, -1, up) < 0) return 0;
-      let lo = 0;
-      for (let s = 1; s <= ls.scanSteps; s++) {
-        const hi = (maxAbs * s) / ls.scanSteps;
-        if (surplus(sign * hi, s - 1, up) < 0) {
-          let a = lo;
-          let bb = hi;
-          for (let k = 0; k < ls.bisectionIterations; k++) {
-            const mid = (a + bb) / 2;
-            if (surplus(sign * mid, -1, up) < 0) bb = mid;
-            else a = mid;
-          }
-          return sign * bb;
-        }
-        lo = hi;
+      const row = scanRow(up);
+      let s = 1;
+      while (s <= ls.scanSteps && !(row[s - 1]! < 0)) s++;
+      if (s > ls.scanSteps) return null;
+      let a = s === 1 ? 0 : (maxAbs * (s - 1)) / ls.scanSteps;
+      let bb = (maxAbs * s) / ls.scanSteps;
+      for (let k = 0; k < ls.bisectionIterations; k++) {
+        const mid = (a + bb) / 2;
+        if (surplus(sign * mid, -1, up) < 0) bb = mid;
+        else a = mid;
       }
-      return null;
+      return sign * bb;
     };
+    for (let j = s0; j < s1; j++) if (b.kind[j] === KIND_OPTION) optionScan(ctx, ctx.options[b.inst[j]!]!);
     const anyVolatile = unds.some((u) => !u.isStable);
     return {
       downMovePct: anyVolatile ? firstBreach(ls.maxDownMovePct, -1) : null,
@@ -931,6 +994,7 @@ export function computeBookRisk(
   book: PreparedBook,
   out: BookRiskResult = allocateBookRiskResult(book.count),
 ): BookRiskResult {
+  checkBookAgainst(ctx, book);
   const step = stepOf(ctx, book.maxPositions);
   for (let a = 0; a < book.count; a++) step.evaluate(book, a, out);
   return out;
@@ -938,6 +1002,7 @@ export function computeBookRisk(
 
 /** Full result of account a of a prepared book (what `computeAccountRiskIn` would return). */
 export function materializeAccountRisk(ctx: MarketContext, book: PreparedBook, a: number): AccountRiskResult {
+  checkBookAgainst(ctx, book);
   return stepOf(ctx, book.maxPositions).materialize(book, a);
 }
 

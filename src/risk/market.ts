@@ -35,8 +35,15 @@ import { riskModelOptions, scenarioGrid, scenarioName, spotShockPct } from './re
 import { estimateEwmaRiskModel, hedgeCorrelation } from './stats/ewma';
 import { cholesky, repairCorrelation } from './stats/linalg';
 import { monteCarloMoves, tailMeasures } from './stats/var';
-import type { MarketData, MarketSnapshot, NormalizedOption } from './types';
-import { checkMarketSnapshot, checkUnderlying, marketUniverse, type UnderlyingCheck } from './validate';
+import type { MarketData, MarketSnapshot, NormalizedOption, OptionPosition } from './types';
+import {
+  checkMarketSnapshot,
+  checkUnderlying,
+  marketUniverse,
+  normalizePositions,
+  raiseUnderlyingErrors,
+  type UnderlyingCheck,
+} from './validate';
 
 /** One underlying of the market universe. */
 export interface UnderlyingContext {
@@ -68,6 +75,11 @@ export interface UnderlyingContext {
   esMcShort: number;
   esHistLong: number;
   esHistShort: number;
+  /** Smallest / largest spot multiplier of the Monte Carlo paths and of the historical scenarios. */
+  mcMinMult: number;
+  mcMaxMult: number;
+  histMinMult: number;
+  histMaxMult: number;
   /** Largest spot multiplier over all VaR scenarios (for rounding slack). */
   maxMult: number;
 }
@@ -84,12 +96,17 @@ export interface OptionInstrument {
   forwardUsd: number;
   rateAnnual: number;
   v0: number;
-  mc: Float64Array;
-  hist: Float64Array;
+  /** Values under every Monte Carlo path / historical scenario: filled on first use (`optionRows`). */
+  mc: Float64Array | null;
+  hist: Float64Array | null;
   stress: Float64Array;
-  /** Values at the liquidation scan points (step s at index s - 1); null on a stable underlying. */
+  /**
+   * Values at the liquidation scan points (step s at index s - 1), filled on first use
+   * (`optionScan`); they stay null on a stable underlying, whose multiplier never moves.
+   */
   scanDown: Float64Array | null;
   scanUp: Float64Array | null;
+  /** Largest |value| over every VaR scenario (bounds the rounding of the reference's sums). */
   maxAbsValue: number;
   // Greeks (delta already chosen for call / put).
   delta: number;
@@ -102,7 +119,11 @@ export interface OptionInstrument {
   staticDiscountPos: number;
   staticDiscountNeg: number;
   basisFactor: number;
-  // Screening bounds (ES of the loss of one long / short contract).
+  /**
+   * Screening bounds: the largest loss of one long / short contract over the Monte Carlo paths and
+   * the historical scenarios. At fixed vol a call's value rises and a put's falls with the forward,
+   * so the largest loss over a set of spot multipliers is at its smallest or largest one.
+   */
   esMcLong: number;
   esMcShort: number;
   esHistLong: number;
@@ -133,6 +154,8 @@ export interface MarketContext {
   scanMultUp: Float64Array;
   options: OptionInstrument[];
   optionIds: Map<string, number>;
+  /** `optionKey` of every option, in id order. */
+  optionKeys: string[];
 }
 
 /**
@@ -143,6 +166,7 @@ export interface MarketContext {
 export function prepareMarket(
   snapshot: MarketSnapshot,
   params: RiskParams = DEFAULT_RISK_PARAMS,
+  listedOptions: readonly OptionPosition[] = [],
 ): MarketContext {
   validateRiskParams(params);
   const { asOfSec, market, intervalSec } = checkMarketSnapshot(snapshot);
@@ -177,6 +201,7 @@ export function prepareMarket(
     scanMultUp,
     options: [],
     optionIds: new Map(),
+    optionKeys: [],
   };
   let universe: { names: string[]; logReturns: Float64Array[] };
   try {
@@ -220,9 +245,11 @@ export function prepareMarket(
     );
     const h = haircutPct(up.tier, volAnnual, params.collateral);
     const unitLoss = (mult: Float64Array, sign: number) => Float64Array.from(mult, (m) => -sign * (m - 1));
-    let maxMult = 1;
-    for (const m of mcMult) maxMult = Math.max(maxMult, m);
-    for (const m of histMult) maxMult = Math.max(maxMult, m);
+    let [mcMinMult, mcMaxMult, histMinMult, histMaxMult] = [1, 1, 1, 1];
+    for (const m of mcMult) [mcMinMult, mcMaxMult] = [Math.min(mcMinMult, m), Math.max(mcMaxMult, m)];
+    for (const m of histMult)
+      [histMinMult, histMaxMult] = [Math.min(histMinMult, m), Math.max(histMaxMult, m)];
+    const maxMult = Math.max(mcMaxMult, histMaxMult);
     const und: UnderlyingContext = {
       name,
       u,
@@ -250,13 +277,34 @@ export function prepareMarket(
       esMcShort: tailMeasures(unitLoss(mcMult, -1), ctx.screenConfidence).esUsd,
       esHistLong: tailMeasures(unitLoss(histMult, 1), ctx.screenConfidence).esUsd,
       esHistShort: tailMeasures(unitLoss(histMult, -1), ctx.screenConfidence).esUsd,
+      mcMinMult,
+      mcMaxMult,
+      histMinMult,
+      histMaxMult,
       maxMult,
     };
     ctx.underlyings.push(und);
     ctx.byName.set(name, und);
   });
   if (ctx.underlyings.length > 0) validateParams(ctx.underlyings[0]!.pmrmParams);
+  registerListedOptions(ctx, listedOptions);
   return ctx;
+}
+
+/**
+ * Values the venue's listed options up front, in listing order: a context prepared at the next
+ * block with the same listing gives every option the same id, so a prepared book stays valid.
+ * Listing entries are option positions (their amount is ignored), validated like an account's.
+ */
+export function registerListedOptions(ctx: MarketContext, listedOptions: readonly OptionPosition[]): void {
+  if (listedOptions.length === 0) return;
+  if (ctx.universeError !== null) throw ctx.universeError;
+  for (const p of normalizePositions(listedOptions, ctx.asOfSec, ctx.market, ctx.params)) {
+    if (p.kind !== 'option') continue;
+    const check = ctx.checks.get(p.underlying)!;
+    raiseUnderlyingErrors([check]);
+    optionInstrument(ctx, p);
+  }
 }
 
 function optionKey(o: { underlying: string; expirySec: number; strikeUsd: number; isCall: boolean }): string {
@@ -290,8 +338,8 @@ export function optionInstrument(ctx: MarketContext, o: NormalizedOption): numbe
     forwardUsd: o.forwardUsd,
     rateAnnual: o.rateAnnual,
     v0: 0,
-    mc: new Float64Array(ctx.mcPaths),
-    hist: new Float64Array(ctx.histScenarios),
+    mc: null,
+    hist: null,
     stress: new Float64Array(ctx.params.stressReplays.length),
     scanDown: null,
     scanUp: null,
@@ -310,25 +358,21 @@ export function optionInstrument(ctx: MarketContext, o: NormalizedOption): numbe
     esHistLong: 0,
     esHistShort: 0,
   };
-  // Full revaluation.
+  // Full revaluation: base value, stress replays and the screening bounds now; the Monte Carlo,
+  // historical and scan rows when an account first needs them.
   base.v0 = revaluedOption(base, 1, 1);
-  let maxAbs = Math.abs(base.v0);
-  for (let p = 0; p < base.mc.length; p++) {
-    base.mc[p] = revaluedOption(base, und.mcMult[p]!, 1);
-    maxAbs = Math.max(maxAbs, Math.abs(base.mc[p]!));
-  }
-  for (let t = 0; t < base.hist.length; t++) {
-    base.hist[t] = revaluedOption(base, und.histMult[t]!, 1);
-    maxAbs = Math.max(maxAbs, Math.abs(base.hist[t]!));
-  }
-  base.maxAbsValue = maxAbs;
   ctx.params.stressReplays.forEach((s, r) => {
     base.stress[r] = revaluedOption(base, und.stressMult[r]!, s.volMultiplier);
   });
-  if (!und.isStable) {
-    base.scanDown = Float64Array.from(ctx.scanMultDown, (m) => revaluedOption(base, m, 1));
-    base.scanUp = Float64Array.from(ctx.scanMultUp, (m) => revaluedOption(base, m, 1));
-  }
+  const ends = [und.mcMinMult, und.mcMaxMult, und.histMinMult, und.histMaxMult].map((m) =>
+    revaluedOption(base, m, 1),
+  );
+  const v0 = base.v0;
+  base.esMcLong = Math.max(v0 - ends[0]!, v0 - ends[1]!);
+  base.esMcShort = Math.max(ends[0]! - v0, ends[1]! - v0);
+  base.esHistLong = Math.max(v0 - ends[2]!, v0 - ends[3]!);
+  base.esHistShort = Math.max(ends[2]! - v0, ends[3]! - v0);
+  base.maxAbsValue = Math.max(Math.abs(v0), ...ends.map(Math.abs));
   const g = black76Greeks({
     timeToExpirySec: o.expiryYears * SECONDS_PER_YEAR,
     volAnnual: o.volAnnual,
@@ -340,11 +384,6 @@ export function optionInstrument(ctx: MarketContext, o: NormalizedOption): numbe
   base.gamma = g.gamma;
   base.vega = g.vega;
   base.theta = o.isCall ? g.callTheta : g.putTheta;
-  const loss = (row: Float64Array, sign: number) => Float64Array.from(row, (x) => -sign * (x - base.v0));
-  base.esMcLong = tailMeasures(loss(base.mc, 1), ctx.screenConfidence).esUsd;
-  base.esMcShort = tailMeasures(loss(base.mc, -1), ctx.screenConfidence).esUsd;
-  base.esHistLong = tailMeasures(loss(base.hist, 1), ctx.screenConfidence).esUsd;
-  base.esHistShort = tailMeasures(loss(base.hist, -1), ctx.screenConfidence).esUsd;
 
   // PMRM_2 side, as `arrangePmrm2` / `shockedExpiryValue` value one option of an expiry.
   const params = und.pmrmParams;
@@ -397,5 +436,38 @@ export function optionInstrument(ctx: MarketContext, o: NormalizedOption): numbe
   const id = ctx.options.length;
   ctx.options.push(base);
   ctx.optionIds.set(key, id);
+  ctx.optionKeys.push(key);
   return id;
+}
+
+/** Monte Carlo and historical rows of an option, computed on first use. */
+export function optionRows(
+  ctx: MarketContext,
+  o: OptionInstrument,
+): { mc: Float64Array; hist: Float64Array } {
+  if (o.mc === null || o.hist === null) {
+    const und = ctx.underlyings[o.u]!;
+    o.mc = Float64Array.from(und.mcMult, (m) => revaluedOption(o, m, 1));
+    o.hist = Float64Array.from(und.histMult, (m) => revaluedOption(o, m, 1));
+  }
+  return { mc: o.mc, hist: o.hist };
+}
+
+/** Liquidation-scan rows of an option (null on a stable underlying), computed on first use. */
+export function optionScan(ctx: MarketContext, o: OptionInstrument): void {
+  if (o.scanDown !== null || ctx.underlyings[o.u]!.isStable) return;
+  o.scanDown = Float64Array.from(ctx.scanMultDown, (m) => revaluedOption(o, m, 1));
+  o.scanUp = Float64Array.from(ctx.scanMultUp, (m) => revaluedOption(o, m, 1));
+}
+
+/**
+ * Fills every lazily computed row of every known option (Monte Carlo, historical, liquidation
+ * scan). Optional: run it after the book pass so that single-account requests at this block never
+ * pay for valuing an instrument's rows.
+ */
+export function completeMarket(ctx: MarketContext): void {
+  for (const o of ctx.options) {
+    optionRows(ctx, o);
+    optionScan(ctx, o);
+  }
 }
