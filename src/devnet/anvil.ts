@@ -32,8 +32,19 @@ export interface AnvilHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * The native anvil binary from the platform package `@foundry-rs/anvil` installs (e.g.
+ * `@foundry-rs/anvil-linux-amd64`), so stopping it is one signal to one process; falls back to the
+ * package's Node wrapper (which relays signals to the binary) on an unmapped platform.
+ */
 export function anvilBinaryPath(): string {
-  return join(__dirname, '..', '..', 'node_modules', '.bin', 'anvil');
+  const nodeModules = join(__dirname, '..', '..', 'node_modules');
+  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
+  if (arch && process.platform !== 'win32') {
+    const native = join(nodeModules, '@foundry-rs', `anvil-${process.platform}-${arch}`, 'bin', 'anvil');
+    if (existsSync(native)) return native;
+  }
+  return join(nodeModules, '.bin', 'anvil');
 }
 
 /** Asks the OS for a free TCP port on `host` (used by tests to avoid collisions). */
@@ -156,6 +167,12 @@ export async function startAnvil(opts: AnvilOptions): Promise<AnvilHandle> {
     });
   });
   child.removeAllListeners('exit');
+  // If this process exits without calling stop() (an uncaught error, process.exit), take anvil along.
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   if (!opts.verbose) {
     child.stdout?.removeAllListeners('data');
     child.stderr?.removeAllListeners('data');
