@@ -74,6 +74,7 @@ export async function runMarketPath(
   let current = start;
   let prevT = 0;
   let lastTs = (await c.publicClient.getBlock()).timestamp;
+  const startMs = Date.now();
 
   for (const step of path.steps) {
     const dtSec = step.tSec - prevT;
@@ -82,7 +83,8 @@ export async function runMarketPath(
       await c.testClient.increaseTime({ seconds: Math.max(1, dtSec) });
       await c.testClient.mine({ blocks: 1 });
     } else {
-      await sleep((dtSec * 1000) / speed);
+      // Against the wall clock, so time spent publishing does not stretch the path.
+      await sleep(Math.max(0, startMs + (step.tSec * 1000) / speed - Date.now()));
     }
     // Derive feeds need each post strictly newer than the last one: wait for a fresh block second.
     let block = await c.publicClient.getBlock();
