@@ -142,7 +142,7 @@ describe('fast engine equals the reference', () => {
 
   it('gives byte-identical results on 300+ random accounts against one prepared market', () => {
     let withOptions = 0;
-    for (const [i, a] of accounts.entries()) {
+    for (const a of accounts) {
       const input = inputOf(market, a.positions, a.account);
       const fast = computeAccountRiskIn(ctx, a);
       const ref = computeAccountRiskReference(input, PARAMS);

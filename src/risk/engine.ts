@@ -250,6 +250,26 @@ export class AccountStep {
   private groupExpiry: Float64Array;
   private groupInst: Int32Array;
   private groupSums: Float64Array;
+  private groupPos: Float64Array;
+  private groupNeg: Float64Array;
+  private readonly pm: Pmrm = {
+    has: false,
+    standaloneLossUsd: 0,
+    directionalPnlUsd: 0,
+    contingencyUsd: 0,
+    worstIndex: -1,
+    worstPnlUsd: 0,
+  };
+  // Per-underlying scratch of the compact path (account order).
+  private readonly uW: Float64Array;
+  private readonly uD: Float64Array;
+  private readonly uC: Float64Array;
+  private readonly uWorstIndex: Int32Array;
+  private readonly uWorstPnl: Float64Array;
+  private readonly uDir: Float64Array;
+  private readonly uDelta: Float64Array;
+  private readonly uGross: Float64Array;
+  private readonly uNotional: Float64Array;
   private strikes: Float64Array;
   private nets: Float64Array;
   // Per-account figures shared by evaluate and materialize.
@@ -270,8 +290,19 @@ export class AccountStep {
     this.groupExpiry = new Float64Array(maxPositions);
     this.groupInst = new Int32Array(maxPositions);
     this.groupSums = new Float64Array(maxPositions * width);
+    this.groupPos = new Float64Array(maxPositions);
+    this.groupNeg = new Float64Array(maxPositions);
     this.strikes = new Float64Array(maxPositions);
     this.nets = new Float64Array(maxPositions);
+    this.uW = new Float64Array(n);
+    this.uD = new Float64Array(n);
+    this.uC = new Float64Array(n);
+    this.uWorstIndex = new Int32Array(n);
+    this.uWorstPnl = new Float64Array(n);
+    this.uDir = new Float64Array(n);
+    this.uDelta = new Float64Array(n);
+    this.uGross = new Float64Array(n);
+    this.uNotional = new Float64Array(n);
   }
 
   private ensure(positions: number): void {
@@ -280,6 +311,8 @@ export class AccountStep {
     this.groupExpiry = new Float64Array(positions);
     this.groupInst = new Int32Array(positions);
     this.groupSums = new Float64Array(positions * width);
+    this.groupPos = new Float64Array(positions);
+    this.groupNeg = new Float64Array(positions);
     this.strikes = new Float64Array(positions);
     this.nets = new Float64Array(positions);
   }
@@ -288,18 +321,24 @@ export class AccountStep {
   private gather(b: PreparedBook, s0: number, s1: number): number {
     this.ensure(s1 - s0);
     const ctx = this.ctx;
-    for (const u of this.uList) this.localOf[u] = -1;
-    const list: number[] = [];
+    const list = this.uList;
+    for (const u of list) this.localOf[u] = -1;
+    list.length = 0;
     for (let j = s0; j < s1; j++) {
       const u = b.und[j]!;
       if (this.localOf[u] === -1) {
         this.localOf[u] = 0;
+        // Insertion keeps the list ascending (= sorted by name).
+        let k = list.length;
         list.push(u);
+        while (k > 0 && list[k - 1]! > u) {
+          list[k] = list[k - 1]!;
+          k--;
+        }
+        list[k] = u;
       }
     }
-    list.sort((x, y) => x - y);
-    list.forEach((u, i) => (this.localOf[u] = i));
-    this.uList = list;
+    for (let i = 0; i < list.length; i++) this.localOf[list[i]!] = i;
     const n = list.length;
     for (let i = 0; i < n; i++) {
       this.qty[i] = 0;
@@ -329,7 +368,10 @@ export class AccountStep {
     return n;
   }
 
-  /** PMRM_2 scenario loss of the positions on universe underlying u (of one protocol if >= 0). */
+  /**
+   * PMRM_2 scenario loss of the positions on universe underlying u (of one protocol if >= 0), into
+   * the reused `this.pm` (copy it to keep it).
+   */
   private pmrm(b: PreparedBook, s0: number, s1: number, u: number, protocol: number): Pmrm {
     const ctx = this.ctx;
     const und = ctx.underlyings[u]!;
@@ -363,15 +405,15 @@ export class AccountStep {
         for (let c = 0; c < W; c++) sums[base + c] = sums[base + c]! + row[c]! * a;
       }
     }
+    const pm = this.pm;
     if (!has) {
-      return {
-        has,
-        standaloneLossUsd: 0,
-        directionalPnlUsd: 0,
-        contingencyUsd: 0,
-        worstIndex: -1,
-        worstPnlUsd: 0,
-      };
+      pm.has = false;
+      pm.standaloneLossUsd = 0;
+      pm.directionalPnlUsd = 0;
+      pm.contingencyUsd = 0;
+      pm.worstIndex = -1;
+      pm.worstPnlUsd = 0;
+      return pm;
     }
     const other = und.pmrmParams.other;
     const perpAmount = perpContracts + Math.min(0, spotLike);
@@ -381,6 +423,8 @@ export class AccountStep {
     for (let g = 0; g < G; g++) {
       const o = ctx.options[this.groupInst[g]!]!;
       const mtm = sums[g * W]!;
+      this.groupPos[g] = o.staticDiscountPos;
+      this.groupNeg[g] = o.staticDiscountNeg;
       const basisLoss = Math.min(sums[g * W + 1]! - mtm, sums[g * W + 2]! - mtm, 0);
       basis += basisLoss * o.basisFactor;
       // Naked shorts: net contracts per strike (first-appearance order), shorts only.
@@ -420,9 +464,8 @@ export class AccountStep {
         if (spotLike > 0) pnl += collateralValue * (shock - 1) * damp;
       }
       for (let g = 0; g < G; g++) {
-        const o = ctx.options[this.groupInst[g]!]!;
         const shocked = sums[g * W + 3 + s]!;
-        const discounted = shocked * (shocked >= 0 ? o.staticDiscountPos : o.staticDiscountNeg);
+        const discounted = shocked * (shocked >= 0 ? this.groupPos[g]! : this.groupNeg[g]!);
         let e = (discounted - sums[g * W]!) * damp;
         if (skew) e = e > 0 ? -e : e;
         pnl += e;
@@ -436,14 +479,13 @@ export class AccountStep {
     }
     const factor = und.pmrmParams.margin.mmFactor;
     const perpContingency = Math.abs(perpContracts) * S * ctx.params.scenario.perpContingencyPctNotional;
-    return {
-      has,
-      standaloneLossUsd: Math.max(0, -worstLoss * factor),
-      directionalPnlUsd: ((up - down) / 2) * factor,
-      contingencyUsd: mmContingency + perpContingency,
-      worstIndex,
-      worstPnlUsd: worstLoss * factor,
-    };
+    pm.has = true;
+    pm.standaloneLossUsd = Math.max(0, -worstLoss * factor);
+    pm.directionalPnlUsd = ((up - down) / 2) * factor;
+    pm.contingencyUsd = mmContingency + perpContingency;
+    pm.worstIndex = worstIndex;
+    pm.worstPnlUsd = worstLoss * factor;
+    return pm;
   }
 
   /** Losses of the account under every scenario of one set (Monte Carlo or historical). */
@@ -512,7 +554,7 @@ export class AccountStep {
     let mcBound = 0;
     let histBound = 0;
     let gross = Math.abs(this.cash) + Math.abs(this.mtm);
-    const notional = new Float64Array(n);
+    const notional = this.uNotional;
     for (let i = 0; i < n; i++) notional[i] = this.qS[i]!;
     for (let j = s0; j < s1; j++) {
       const i = this.localOf[b.und[j]!]!;
@@ -622,7 +664,7 @@ export class AccountStep {
     const s0 = b.start[a]!;
     const s1 = b.start[a + 1]!;
     const n = this.gather(b, s0, s1);
-    const losses: Pmrm[] = this.uList.map((u) => this.pmrm(b, s0, s1, u, -1));
+    const losses: Pmrm[] = this.uList.map((u) => ({ ...this.pmrm(b, s0, s1, u, -1) }));
     const hedge = new Float64Array(n * n);
     const N = ctx.underlyings.length;
     for (let i = 0; i < n; i++) {
@@ -676,28 +718,128 @@ export class AccountStep {
     };
   }
 
-  /** Compact figures of account a into `out`. */
+  /**
+   * Compact figures of account a into `out`, without allocating: the same arithmetic as `core`
+   * (aggregation as `aggregateLosses`, add-ons as the reference's per-underlying rows and sums).
+   */
   evaluate(b: PreparedBook, a: number, out: BookRiskResult): void {
-    const r = this.core(b, a, true);
-    out.mtmUsd[a] = this.mtm;
-    out.haircutUsd[a] = r.haircutUsd;
-    out.adjustedEquityUsd[a] = r.adjustedEquityUsd;
-    out.mmUsd[a] = r.mmUsd;
-    out.imUsd[a] = r.imUsd;
-    out.freeCollateralUsd[a] = r.adjustedEquityUsd - r.imUsd;
-    out.shortfallUsd[a] = Math.max(0, r.mmUsd - r.adjustedEquityUsd);
-    out.scenarioMarginUsd[a] = r.agg.scenarioMarginUsd;
-    out.coreMarginUsd[a] = r.core;
-    out.floorsComputed[a] = r.floors === null ? 0 : 1;
-    if (r.worst < 0) {
-      out.worstUnderlying[a] = -1;
-      out.worstScenario[a] = -1;
-      out.worstPnlUsd[a] = 0;
-    } else {
-      out.worstUnderlying[a] = this.uList[r.worst]!;
-      out.worstScenario[a] = r.losses[r.worst]!.worstIndex;
-      out.worstPnlUsd[a] = r.losses[r.worst]!.worstPnlUsd;
+    const ctx = this.ctx;
+    const params = ctx.params;
+    const s0 = b.start[a]!;
+    const s1 = b.start[a + 1]!;
+    const n = this.gather(b, s0, s1);
+    const list = this.uList;
+    const N = ctx.underlyings.length;
+    // Per-underlying scenario losses and their aggregation (stats/aggregate.ts, inlined).
+    let undiversified = 0;
+    let contingency = 0;
+    let nonDirectional = 0;
+    for (let i = 0; i < n; i++) {
+      const pm = this.pmrm(b, s0, s1, list[i]!, -1);
+      this.uW[i] = pm.standaloneLossUsd;
+      this.uC[i] = pm.contingencyUsd;
+      this.uWorstIndex[i] = pm.worstIndex;
+      this.uWorstPnl[i] = pm.worstPnlUsd;
+      const w = pm.standaloneLossUsd;
+      const d = Math.max(-w, Math.min(w, pm.directionalPnlUsd));
+      this.uDir[i] = d;
+      const nd = w - Math.abs(d);
+      undiversified += w;
+      contingency += pm.contingencyUsd;
+      nonDirectional += nd;
     }
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const di = this.uDir[i]!;
+      if (di === 0) continue;
+      for (let j = 0; j < n; j++) {
+        const dj = this.uDir[j]!;
+        if (dj === 0) continue;
+        const rho = i === j || di * dj > 0 ? 1 : ctx.hedge[list[i]! * N + list[j]!]!;
+        q += rho * di * dj;
+      }
+    }
+    const aggregated = Math.min(undiversified, Math.sqrt(Math.max(0, q)) + nonDirectional);
+    const scenarioMarginUsd = aggregated + contingency;
+    let core: number;
+    let floors = 0;
+    if (this.floorBound(b, s0, s1, n) <= scenarioMarginUsd) core = scenarioMarginUsd;
+    else {
+      const v = params.valueAtRisk;
+      const hist = this.tail(this.scenarioLosses(b, s0, s1, n, false), v.varConfidence, v.esConfidence);
+      const histVar = Math.max(0, hist[0]);
+      const histEs = Math.max(0, hist[1]);
+      const mc = this.tail(this.scenarioLosses(b, s0, s1, n, true), v.varConfidence, v.esConfidence);
+      core = Math.max(scenarioMarginUsd, histVar, histEs, Math.max(0, mc[0]), Math.max(0, mc[1]));
+      floors = 1;
+    }
+    // Net delta (bookGreeks order) and gross exposure per underlying, then the add-ons.
+    for (let i = 0; i < n; i++) {
+      this.uDelta[i] = this.qty[i]!;
+      this.uGross[i] = 0;
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_PERP) continue;
+      const i = this.localOf[b.und[j]!]!;
+      this.uDelta[i] =
+        this.uDelta[i]! + (b.amount[j]! * b.lastPriceUsd[j]!) / ctx.underlyings[b.und[j]!]!.spotUsd;
+    }
+    for (let j = s0; j < s1; j++) {
+      if (b.kind[j] !== KIND_OPTION) continue;
+      const i = this.localOf[b.und[j]!]!;
+      const o = ctx.options[b.inst[j]!]!;
+      this.uDelta[i] = this.uDelta[i]! + b.amount[j]! * o.delta * o.fOverS;
+    }
+    for (let j = s0; j < s1; j++) {
+      const i = this.localOf[b.und[j]!]!;
+      const k = b.kind[j]!;
+      const exposure =
+        k === KIND_PERP
+          ? b.amount[j]! * b.lastPriceUsd[j]!
+          : b.amount[j]! * ctx.underlyings[b.und[j]!]!.spotUsd;
+      this.uGross[i] = this.uGross[i]! + Math.abs(exposure);
+    }
+    let concentration = 0;
+    let impact = 0;
+    let oracle = 0;
+    for (let i = 0; i < n; i++) {
+      const und = ctx.underlyings[list[i]!]!;
+      const deltaUsd = this.uDelta[i]! * und.spotUsd;
+      concentration += concentrationAddonUsd(
+        deltaUsd,
+        und.check.liquidity.openInterestUsd,
+        params.concentration,
+      );
+      impact += liquidationImpactUsd(deltaUsd, und.check.liquidity.depthUsd, params.liquidationImpact);
+      oracle += oracleAddonUsd(
+        this.uGross[i]!,
+        und.check.priceAgeSec,
+        und.check.confidencePct,
+        params.oracle,
+      );
+    }
+    const mmUsd = core + (concentration + impact + oracle);
+    const imUsd = mmUsd * params.imToMmMultiplier;
+    const haircutUsd = this.haircutTotal(b, s0, s1);
+    const adjustedEquityUsd = this.mtm - haircutUsd;
+    let worst = -1;
+    for (let i = 0; i < n; i++) {
+      const w = this.uW[i]!;
+      if (w > 0 && (worst < 0 || w > -this.uWorstPnl[worst]!)) worst = i;
+    }
+    out.mtmUsd[a] = this.mtm;
+    out.haircutUsd[a] = haircutUsd;
+    out.adjustedEquityUsd[a] = adjustedEquityUsd;
+    out.mmUsd[a] = mmUsd;
+    out.imUsd[a] = imUsd;
+    out.freeCollateralUsd[a] = adjustedEquityUsd - imUsd;
+    out.shortfallUsd[a] = Math.max(0, mmUsd - adjustedEquityUsd);
+    out.scenarioMarginUsd[a] = scenarioMarginUsd;
+    out.coreMarginUsd[a] = core;
+    out.floorsComputed[a] = floors;
+    out.worstUnderlying[a] = worst < 0 ? -1 : list[worst]!;
+    out.worstScenario[a] = worst < 0 ? -1 : this.uWorstIndex[worst]!;
+    out.worstPnlUsd[a] = worst < 0 ? 0 : this.uWorstPnl[worst]!;
   }
 
   /** The full `AccountRiskResult` of account a, identical to the reference's. */
@@ -775,8 +917,8 @@ export class AccountStep {
         mtmUsd: sliceValue((j) => b.protocol[j] === p),
         haircutUsd: lines.filter((l) => indices.has(l.positionIndex)).reduce((x, l) => x + l.haircutUsd, 0),
         standaloneLossUsd: this.uList
-          .map((u) => this.pmrm(b, s0, s1, u, p))
-          .reduce((x, l) => x + l.standaloneLossUsd, 0),
+          .map((u) => this.pmrm(b, s0, s1, u, p).standaloneLossUsd)
+          .reduce((x, l) => x + l, 0),
       };
     });
 
