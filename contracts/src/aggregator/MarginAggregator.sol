@@ -5,7 +5,12 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 
 import {ReentrancyGuard} from "../venues/common/ReentrancyGuard.sol";
 import {IERC20Minimal, SafeTransfer} from "../venues/common/SafeTransfer.sol";
-import {IMarginAggregator, IMarginReader, IAavePoolIndex, IScaledBalanceToken} from "./interfaces/IMarginAggregator.sol";
+import {
+    IMarginAggregator,
+    IMarginReader,
+    IAavePoolIndex,
+    IScaledBalanceToken
+} from "./interfaces/IMarginAggregator.sol";
 import {AttestationLib} from "./libraries/AttestationLib.sol";
 import {AuctionLib} from "./libraries/AuctionLib.sol";
 import {ValuationLib} from "./libraries/ValuationLib.sol";
@@ -94,10 +99,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = AttestationLib.domainSeparator(block.chainid, address(this));
         _liquidationParams = LiquidationParams({
-            startDiscountBps: 100,
-            maxDiscountBps: 500,
-            auctionDurationSec: 1 hours,
-            bufferBps: 500
+            startDiscountBps: 100, maxDiscountBps: 500, auctionDurationSec: 1 hours, bufferBps: 500
         });
     }
 
@@ -235,11 +237,7 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
     // ================================================================ collateral (S1)
 
     /// @inheritdoc IMarginAggregator
-    function deposit(address account, address asset, uint256 amount)
-        external
-        nonReentrant
-        returns (uint256 credited)
-    {
+    function deposit(address account, address asset, uint256 amount) external nonReentrant returns (uint256 credited) {
         if (account == address(0)) revert ZeroAddress("account");
         if (amount == 0) revert ZeroAmount();
         AssetConfig storage c = _assets[asset];
@@ -293,7 +291,9 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         bytes calldata records,
         bytes calldata signatures
     ) external returns (uint256 accepted) {
-        if (deadlineSec < block.timestamp) revert AttestationExpired(deadlineSec, block.timestamp);
+        if (deadlineSec < block.timestamp) {
+            revert AttestationExpired(deadlineSec, block.timestamp);
+        }
         if (timestampSec > block.timestamp || timestampSec > type(uint32).max) {
             revert AttestationFromFuture(timestampSec, block.timestamp);
         }
@@ -551,7 +551,8 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         uint256 payUsd6 = AuctionLib.priceUsd6(ValuationLib.valueUsd6(c, q, seized), discount);
         AssetConfig memory sc = _assets[settlementAsset];
         paid = _divUp(
-            payUsd6 * 10 ** (uint256(sc.tokenDecimals) + sc.feedDecimals), ValuationLib.readAnswer(sc) * ValuationLib.USD6
+            payUsd6 * 10 ** (uint256(sc.tokenDecimals) + sc.feedDecimals),
+            ValuationLib.readAnswer(sc) * ValuationLib.USD6
         );
         tokensOut = ValuationLib.tokensForInternal(c, q, seized);
     }

@@ -32,7 +32,9 @@ contract AggregatorAttacksTest is AggregatorBase {
         _deposit(alice, weth, 1e18);
         ethFeed.updateRoundData(9, 2_000e8, block.timestamp + 1, block.timestamp + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IMarginAggregator.StalePrice.selector, address(ethFeed), block.timestamp + 1, HEARTBEAT)
+            abi.encodeWithSelector(
+                IMarginAggregator.StalePrice.selector, address(ethFeed), block.timestamp + 1, HEARTBEAT
+            )
         );
         agg.marginOf(alice);
     }
@@ -40,14 +42,18 @@ contract AggregatorAttacksTest is AggregatorBase {
     function test_attack_zeroPrice_rejected_S2_3() public {
         _deposit(alice, weth, 1e18);
         ethFeed.updateAnswer(0);
-        vm.expectRevert(abi.encodeWithSelector(IMarginAggregator.NonPositivePrice.selector, address(ethFeed), int256(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginAggregator.NonPositivePrice.selector, address(ethFeed), int256(0))
+        );
         agg.marginOf(alice);
     }
 
     function test_attack_negativePrice_rejected_S2_3() public {
         _deposit(alice, weth, 1e18);
         ethFeed.updateAnswer(-1);
-        vm.expectRevert(abi.encodeWithSelector(IMarginAggregator.NonPositivePrice.selector, address(ethFeed), int256(-1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginAggregator.NonPositivePrice.selector, address(ethFeed), int256(-1))
+        );
         agg.isLiquidatable(alice);
     }
 
@@ -56,7 +62,11 @@ contract AggregatorAttacksTest is AggregatorBase {
         ethFeed.updateAnswer(100_000e8 + 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarginAggregator.PriceOutOfBounds.selector, address(ethFeed), int256(100_000e8 + 1), int256(100e8), int256(100_000e8)
+                IMarginAggregator.PriceOutOfBounds.selector,
+                address(ethFeed),
+                int256(100_000e8 + 1),
+                int256(100e8),
+                int256(100_000e8)
             )
         );
         agg.freeCollateral(alice);

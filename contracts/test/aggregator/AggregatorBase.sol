@@ -257,7 +257,9 @@ abstract contract AggregatorBase is Test {
         pure
         returns (bytes memory)
     {
-        return abi.encodePacked(account, imUsd6, mmUsd6, mtmUsd6, blockNumber, keccak256(abi.encode(account, blockNumber)));
+        return abi.encodePacked(
+            account, imUsd6, mmUsd6, mtmUsd6, blockNumber, keccak256(abi.encode(account, blockNumber))
+        );
     }
 
     /// @dev EIP-712 digest computed from the packed records independently of AttestationLib.

@@ -92,9 +92,12 @@ contract AggregatorFuzzTest is AggregatorBase {
     }
 
     /// S1.8: whatever is asked, a withdrawal that succeeds leaves net margin ≥ IM.
-    function testFuzz_S1_8_withdrawNeverEndsBelowIM(uint256 depositSeed, uint256 imSeed, int256 mtmSeed, uint256 askSeed)
-        public
-    {
+    function testFuzz_S1_8_withdrawNeverEndsBelowIM(
+        uint256 depositSeed,
+        uint256 imSeed,
+        int256 mtmSeed,
+        uint256 askSeed
+    ) public {
         uint256 deposited = bound(depositSeed, 1e15, 1_000e18);
         _deposit(alice, weth, deposited);
         uint64 im = uint64(bound(imSeed, 0, 3_000_000e6));

@@ -55,7 +55,8 @@ contract AggregatorGasTest is AggregatorBase {
         bytes memory recs = _records(n, uint64(block.number));
         uint64 ts = uint64(block.timestamp);
         bytes memory sigs = _signSorted(_digest(recs, ts, ts + 600, block.chainid, address(agg)), _twoKeys());
-        bytes memory callData = abi.encodeCall(MarginAggregator.postAttestations, (PARAMS_HASH, ts, ts + 600, recs, sigs));
+        bytes memory callData =
+            abi.encodeCall(MarginAggregator.postAttestations, (PARAMS_HASH, ts, ts + 600, recs, sigs));
         m.calldataBytes = callData.length;
         for (uint256 i = 0; i < callData.length; i++) {
             m.calldataGas += callData[i] == 0 ? 4 : 16;

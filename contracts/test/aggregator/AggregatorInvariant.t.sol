@@ -255,12 +255,7 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
     function setUp() public override {
         super.setUp();
         handler = new AggregatorHandler(
-            agg,
-            IBatchSigner(address(this)),
-            [usdc, weth, wbtc],
-            aUsdc,
-            aavePool,
-            [usdcFeed, ethFeed, btcFeed]
+            agg, IBatchSigner(address(this)), [usdc, weth, wbtc], aUsdc, aavePool, [usdcFeed, ethFeed, btcFeed]
         );
     }
 
@@ -286,7 +281,9 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
     function invariant_S7_aggregatorSafety() public view {
         _assertBacking(); // S7.1
         assertFalse(handler.brokeStayAboveIM(), "S7.2: a withdrawal left an account below IM");
-        assertFalse(handler.brokeHealthTransition(), string.concat("S7.3: turned unhealthy by ", handler.lastViolation()));
+        assertFalse(
+            handler.brokeHealthTransition(), string.concat("S7.3: turned unhealthy by ", handler.lastViolation())
+        );
         assertFalse(handler.brokeLiquidationReduces(), "S7.4: a liquidation did not reduce the shortfall");
     }
 

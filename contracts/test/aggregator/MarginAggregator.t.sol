@@ -45,7 +45,9 @@ contract MarginAggregatorTest is AggregatorBase {
         weth.mint(bob, 1);
         vm.startPrank(bob);
         weth.approve(address(agg), 1);
-        vm.expectRevert(abi.encodeWithSelector(IMarginAggregator.SupplyCapExceeded.selector, address(weth), 5e18 + 1, 5e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginAggregator.SupplyCapExceeded.selector, address(weth), 5e18 + 1, 5e18)
+        );
         agg.deposit(bob, address(weth), 1);
         vm.stopPrank();
     }
@@ -161,7 +163,9 @@ contract MarginAggregatorTest is AggregatorBase {
             )
         );
         agg.configureAsset(address(usdc), _config(usdcFeed, 100, 0.9e8, 1.1e8, false));
-        vm.expectRevert(abi.encodeWithSelector(IMarginAggregator.InvalidAssetConfig.selector, address(weth), "minAnswer"));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginAggregator.InvalidAssetConfig.selector, address(weth), "minAnswer")
+        );
         agg.configureAsset(address(weth), _config(ethFeed, 2_000, 0, 100_000e8, false));
         vm.expectRevert(
             abi.encodeWithSelector(IMarginAggregator.InvalidAssetConfig.selector, address(weth), "haircutBps")
@@ -254,7 +258,9 @@ contract MarginAggregatorTest is AggregatorBase {
         uint64 ts = uint64(block.timestamp + 1);
         bytes memory sigs = _signSorted(_digest(rec, ts, ts + 60, block.chainid, address(agg)), _twoKeys());
         vm.expectRevert(
-            abi.encodeWithSelector(IMarginAggregator.AttestationFromFuture.selector, block.timestamp + 1, block.timestamp)
+            abi.encodeWithSelector(
+                IMarginAggregator.AttestationFromFuture.selector, block.timestamp + 1, block.timestamp
+            )
         );
         agg.postAttestations(PARAMS_HASH, ts, ts + 60, rec, sigs);
     }
@@ -485,7 +491,8 @@ contract MarginAggregatorTest is AggregatorBase {
         p.maxDiscountBps = 1_000; // aUSDC haircut is 1,000
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarginAggregator.InvalidLiquidationParams.selector, "maxDiscountBps must be below every seizable haircut"
+                IMarginAggregator.InvalidLiquidationParams.selector,
+                "maxDiscountBps must be below every seizable haircut"
             )
         );
         agg.setLiquidationParams(p);

@@ -18,7 +18,8 @@ library AuctionLib {
         returns (uint256)
     {
         if (elapsedSec >= p.auctionDurationSec) return p.maxDiscountBps;
-        return p.startDiscountBps + ((uint256(p.maxDiscountBps) - p.startDiscountBps) * elapsedSec) / p.auctionDurationSec;
+        return
+            p.startDiscountBps + ((uint256(p.maxDiscountBps) - p.startDiscountBps) * elapsedSec) / p.auctionDurationSec;
     }
 
     /// @notice Net margin the liquidation aims for: MM × (1 + buffer), rounded up (S6.5).
