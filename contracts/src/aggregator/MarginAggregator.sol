@@ -199,7 +199,15 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         c.feedDecimals = c.feed.decimals();
         if (c.tokenDecimals > 36) revert InvalidAssetConfig(asset, "tokenDecimals");
         if (c.feedDecimals > 36) revert InvalidAssetConfig(asset, "feedDecimals");
-        if (!_assets[asset].listed) {
+        AssetConfig storage current = _assets[asset];
+        if (
+            current.listed && totalBalance[asset] != 0
+                && (current.isAToken != c.isAToken || current.underlying != c.underlying)
+        ) {
+            // Balances are kept in units that depend on these fields; changing them would re-denominate.
+            revert InvalidAssetConfig(asset, "isAToken/underlying fixed while balances exist");
+        }
+        if (!current.listed) {
             if (_assetList.length >= MAX_ASSETS) revert InvalidAssetConfig(asset, "MAX_ASSETS reached");
             _assetList.push(asset);
         }
