@@ -3,8 +3,8 @@
  * Solidity sources before the devnet imports them.
  *
  * The generated folder is not committed (docs/decisions.md, D3), so on a fresh clone `npm run devnet`
- * would otherwise fail on a missing import. This runs `scripts/build-contracts.ts` (forge through the
- * solcjs shim; incremental, about a second when nothing changed) only when needed.
+ * would otherwise fail on a missing import. When they are missing this runs `scripts/build-contracts.ts`
+ * (forge through the solcjs shim); when they are merely older than the sources it warns instead.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -38,13 +38,17 @@ function hasRequired(): boolean {
 }
 
 export function ensureGeneratedContracts(log: (line: string) => void): void {
-  if (generatedContractsUpToDate()) return;
-  const usable = hasRequired();
-  log(
-    usable
-      ? 'contracts changed since the last build: recompiling (npm run build:contracts)…'
-      : 'compiling contracts and generating typed ABIs (npm run build:contracts)…',
-  );
+  if (hasRequired()) {
+    // Stale but present: say so rather than rewrite a folder other processes (tests, a watcher) may be
+    // importing from at this moment.
+    if (!generatedContractsUpToDate()) {
+      log(
+        'warning: contracts/src changed since the last `npm run build:contracts`; deploying the last build',
+      );
+    }
+    return;
+  }
+  log('compiling contracts and generating typed ABIs (npm run build:contracts)…');
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
   if (!existsSync(tsx)) {
     throw new NetmarginError('Dependencies are not installed', {
@@ -53,11 +57,6 @@ export function ensureGeneratedContracts(log: (line: string) => void): void {
     });
   }
   const res = spawnSync(tsx, [join(ROOT, 'scripts', 'build-contracts.ts')], { cwd: ROOT, stdio: 'inherit' });
-  if ((res.status !== 0 || !hasRequired()) && usable) {
-    // A contract being edited elsewhere in the tree must not stop the devnet: the venue ABIs it needs exist.
-    log('warning: the rebuild failed; using the previously generated ABIs');
-    return;
-  }
   if (res.status !== 0 || !hasRequired()) {
     throw new NetmarginError('Building the contracts failed', {
       code: 'CONTRACTS_BUILD_FAILED',
