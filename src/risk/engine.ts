@@ -270,6 +270,8 @@ export class AccountStep {
   private readonly uDelta: Float64Array;
   private readonly uGross: Float64Array;
   private readonly uNotional: Float64Array;
+  private readonly scanHaircut: Float64Array;
+  private readonly scanValue: Float64Array;
   private strikes: Float64Array;
   private nets: Float64Array;
   // Per-account figures shared by evaluate and materialize.
@@ -303,6 +305,8 @@ export class AccountStep {
     this.uDelta = new Float64Array(n);
     this.uGross = new Float64Array(n);
     this.uNotional = new Float64Array(n);
+    this.scanHaircut = new Float64Array(ctx.params.liquidationSearch.scanSteps);
+    this.scanValue = new Float64Array(ctx.params.liquidationSearch.scanSteps);
   }
 
   private ensure(positions: number): void {
@@ -527,10 +531,7 @@ export class AccountStep {
     if (n === 0) return [0, 0];
     const kOf = (c: number) => Math.max(1, Math.ceil(n * (1 - c) - 1e-9));
     const k = Math.min(n, Math.max(kOf(varConfidence), kOf(esConfidence)));
-    const top = this.select.subarray(0, n);
-    top.set(losses);
-    selectLargest(top, k);
-    const head = top.subarray(0, k).sort().reverse();
+    const head = largestK(losses, k, this.select).sort().reverse();
     const varK = kOf(varConfidence);
     const varUsd = head[varK - 1]!;
     const m = n * (1 - esConfidence);
@@ -1025,13 +1026,13 @@ export class AccountStep {
     const scanRow = (up: boolean): Float64Array => {
       const steps = ls.scanSteps;
       const multRow = up ? ctx.scanMultUp : ctx.scanMultDown;
-      const haircut = new Float64Array(steps);
+      const haircut = this.scanHaircut.fill(0);
       for (let i = 0; i < n; i++) {
         const c = unds[i]!.haircutPct * this.collQty[i]! * unds[i]!.spotUsd;
         if (unds[i]!.isStable) for (let s = 0; s < steps; s++) haircut[s] = haircut[s]! + c * 1;
         else for (let s = 0; s < steps; s++) haircut[s] = haircut[s]! + c * multRow[s]!;
       }
-      const v = new Float64Array(steps).fill(this.cash);
+      const v = this.scanValue.fill(this.cash);
       for (let i = 0; i < n; i++) {
         const q = this.qS[i]!;
         if (unds[i]!.isStable) for (let s = 0; s < steps; s++) v[s] = v[s]! + q * 1;
@@ -1067,6 +1068,9 @@ export class AccountStep {
       let bb = (maxAbs * s) / ls.scanSteps;
       for (let k = 0; k < ls.bisectionIterations; k++) {
         const mid = (a + bb) / 2;
+        // Once the midpoint rounds to an end, every further step leaves both ends as they are
+        // (f(a) >= 0 and f(bb) < 0 are already known): stopping here changes nothing.
+        if (mid === a || mid === bb) break;
         if (surplus(sign * mid, -1, up) < 0) bb = mid;
         else a = mid;
       }
@@ -1082,36 +1086,40 @@ export class AccountStep {
 }
 
 /**
- * Moves the k largest values of `a` to its first k slots (any order), in place: Hoare-style
- * quickselect with median-of-three pivots, O(length) on average.
+ * The k largest values of `a` (as a multiset, in no order), in the first k slots of `heap`: a
+ * min-heap of the best k so far, so most values cost one comparison with its root.
  */
-export function selectLargest(a: Float64Array, k: number): void {
-  let lo = 0;
-  let hi = a.length - 1;
-  const target = k - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    const x = a[lo]!;
-    const y = a[mid]!;
-    const z = a[hi]!;
-    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! > pivot) i++;
-      while (a[j]! < pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
+export function largestK(a: Float64Array, k: number, heap: Float64Array): Float64Array {
+  const n = a.length;
+  for (let i = 0; i < k; i++) {
+    // Sift up.
+    let c = i;
+    const x = a[i]!;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (!(heap[p]! > x)) break;
+      heap[c] = heap[p]!;
+      c = p;
     }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return;
+    heap[c] = x;
   }
+  for (let i = k; i < n; i++) {
+    const x = a[i]!;
+    if (!(x > heap[0]!)) continue;
+    // Replace the root and sift down.
+    let c = 0;
+    for (;;) {
+      const l = 2 * c + 1;
+      if (l >= k) break;
+      const r = l + 1;
+      const m = r < k && heap[r]! < heap[l]! ? r : l;
+      if (!(heap[m]! < x)) break;
+      heap[c] = heap[m]!;
+      c = m;
+    }
+    heap[c] = x;
+  }
+  return heap.subarray(0, k);
 }
 
 const steps = new WeakMap<MarketContext, AccountStep>();
