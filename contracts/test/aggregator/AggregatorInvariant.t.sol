@@ -35,6 +35,7 @@ contract AggregatorHandler {
     MockV3Aggregator public usdcFeed;
     MockV3Aggregator public ethFeed;
     MockV3Aggregator public btcFeed;
+    MockV3Aggregator public sequencer;
 
     address[3] public actors = [address(0xA1), address(0xA2), address(0xA3)];
     address public constant LIQUIDATOR = address(0x11D0);
@@ -43,6 +44,7 @@ contract AggregatorHandler {
     bool public brokeStayAboveIM; // S7.2
     bool public brokeHealthTransition; // S7.3
     bool public brokeLiquidationReduces; // S7.4
+    bool public brokeDepositsAlwaysWork; // S1.4
     uint256 public liquidations;
     uint256 public withdrawals;
     string public lastViolation;
@@ -53,8 +55,10 @@ contract AggregatorHandler {
         MockERC20[3] memory plain,
         MockAToken aUsdc_,
         MockAavePool pool_,
-        MockV3Aggregator[3] memory feeds
+        MockV3Aggregator[3] memory feeds,
+        MockV3Aggregator sequencer_
     ) {
+        sequencer = sequencer_;
         agg = agg_;
         signer = signer_;
         (usdc, weth, wbtc) = (plain[0], plain[1], plain[2]);
@@ -120,7 +124,11 @@ contract AggregatorHandler {
         MockERC20(asset).mint(who, amount);
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
         vm.prank(who);
-        try agg.deposit(who, asset, amount) {} catch {}
+        try agg.deposit(who, asset, amount) {}
+        catch {
+            brokeDepositsAlwaysWork = true; // whatever the pause or sequencer state (S1.4)
+            lastViolation = "deposit reverted";
+        }
         _checkNoneTurnedUnhealthy(okB, liqB, "deposit");
     }
 
@@ -243,6 +251,26 @@ contract AggregatorHandler {
         _checkNoneTurnedUnhealthy(okB, liqB, "resolveBadDebt");
     }
 
+    /// @dev The sequencer goes down, comes back (inside or past its grace period), or the guardian
+    /// pauses / the owner unpauses. None of these may block deposits (S1.4, S4.5).
+    function outage(uint256 seed) external {
+        uint256 k = seed % 4;
+        (uint80 round,,,,) = sequencer.latestRoundData();
+        if (k == 0) {
+            sequencer.updateRoundData(round + 1, 1, block.timestamp, block.timestamp); // down
+        } else if (k == 1) {
+            sequencer.updateRoundData(round + 1, 0, block.timestamp, block.timestamp - 10 minutes); // in grace
+        } else if (k == 2) {
+            sequencer.updateRoundData(round + 1, 0, block.timestamp, block.timestamp - 2 hours); // up
+        } else {
+            bool wasPaused = agg.paused();
+            address owner = agg.owner();
+            vm.prank(owner);
+            if (wasPaused) agg.unpause();
+            else agg.pause();
+        }
+    }
+
     function actorList() external view returns (address[3] memory) {
         return actors;
     }
@@ -255,7 +283,13 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
     function setUp() public override {
         super.setUp();
         handler = new AggregatorHandler(
-            agg, IBatchSigner(address(this)), [usdc, weth, wbtc], aUsdc, aavePool, [usdcFeed, ethFeed, btcFeed]
+            agg,
+            IBatchSigner(address(this)),
+            [usdc, weth, wbtc],
+            aUsdc,
+            aavePool,
+            [usdcFeed, ethFeed, btcFeed],
+            sequencer
         );
     }
 
@@ -285,6 +319,7 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
             handler.brokeHealthTransition(), string.concat("S7.3: turned unhealthy by ", handler.lastViolation())
         );
         assertFalse(handler.brokeLiquidationReduces(), "S7.4: a liquidation did not reduce the shortfall");
+        assertFalse(handler.brokeDepositsAlwaysWork(), "S1.4: a deposit reverted");
     }
 
     /// S7.1: for every asset, tokens held ≥ Σ internal balances (+ insurance), and the total matches that sum.
