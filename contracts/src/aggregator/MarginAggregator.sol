@@ -267,8 +267,15 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         if (!c.listed) revert AssetNotListed(asset);
         ValuationLib.checkSequencer(sequencerFeed, sequencerGracePeriodSec);
         uint256 indexRay = c.isAToken ? IAavePoolIndex(c.aavePool).getReserveNormalizedIncome(c.underlying) : 0;
-        debited = c.isAToken ? _divUp(amount * ValuationLib.RAY, indexRay) : amount;
         uint256 bal = balanceOf[msg.sender][asset];
+        if (amount == type(uint256).max) {
+            // Everything: rounding an aToken amount up to scaled units could otherwise exceed the balance.
+            debited = bal;
+            amount = c.isAToken ? (bal * indexRay) / ValuationLib.RAY : bal;
+            if (amount == 0) revert ZeroAmount();
+        } else {
+            debited = c.isAToken ? _divUp(amount * ValuationLib.RAY, indexRay) : amount;
+        }
         if (bal < debited) revert InsufficientBalance(msg.sender, asset, bal, debited);
         // Effects first (S1.10), then the margin check on the post-withdrawal state (S1.8).
         balanceOf[msg.sender][asset] = bal - debited;

@@ -156,6 +156,22 @@ contract MarginAggregatorTest is AggregatorBase {
         assertEq(agg.balanceOf(alice, address(aUsdc)), 0, "scaled balance cleared");
     }
 
+    function test_S1_8_withdrawMaxTakesWholeATokenBalanceDespiteRounding() public {
+        aavePool.setIndex(address(usdc), 1.123456789123456789123456789e27); // an index that does not divide evenly
+        aUsdc.mint(alice, 1_000e6 + 7);
+        vm.startPrank(alice);
+        aUsdc.approve(address(agg), type(uint256).max);
+        agg.deposit(alice, address(aUsdc), aUsdc.balanceOf(alice));
+        aavePool.setIndex(address(usdc), 1.2e27);
+        uint256 scaled = agg.balanceOf(alice, address(aUsdc));
+        agg.withdraw(address(aUsdc), type(uint256).max, alice);
+        vm.stopPrank();
+        assertEq(agg.balanceOf(alice, address(aUsdc)), 0, "balance emptied");
+        assertEq(agg.totalBalance(address(aUsdc)), 0, "total emptied");
+        assertTrue(aUsdc.scaledBalanceOf(address(agg)) <= 1, "at most one scaled unit of rounding dust left");
+        assertApproxEqAbs(aUsdc.balanceOf(alice), (scaled * 12) / 10, 1, "principal plus interest at index 1.2");
+    }
+
     function test_S2_7_configRejectsSettlementHaircutAndBadFields() public {
         vm.expectRevert(
             abi.encodeWithSelector(

@@ -249,7 +249,10 @@ interface IMarginAggregator is IMarginReader {
     /// paused and while the sequencer is down (S1.4). Credits the measured balance change (S1.2).
     function deposit(address account, address asset, uint256 amount) external returns (uint256 credited);
 
-    /// @notice Withdraws `amount` token units of `asset` from the caller's balance to `to`.
+    /// @notice Withdraws `amount` token units of `asset` from the caller's balance to `to`;
+    /// `type(uint256).max` withdraws the whole balance (for aTokens: principal plus interest).
+    /// Reverts while paused, while the sequencer is down or in grace, and if the account would end
+    /// below IM or its attestation is stale (S1.8).
     function withdraw(address asset, uint256 amount, address to) external returns (uint256 debited);
 
     /// @notice Posts a signed batch of attestations.
