@@ -74,7 +74,7 @@ contract AggregatorAttacksTest is AggregatorBase {
 
     // ================================================================ sequencer (S2.8, S2.9)
 
-    function test_attack_sequencerDown_blocksWithdrawFlagAndLiquidation_notDeposit_S2_9() public {
+    function test_attack_sequencerDown_blocksWithdrawFlagLiquidationBadDebt_notDeposit_S2_9() public {
         _deposit(alice, weth, 1e18);
         _attest(alice, 1_500e6, 1_200e6, 0);
         ethFeed.updateAnswer(1_400e8);
@@ -87,6 +87,8 @@ contract AggregatorAttacksTest is AggregatorBase {
         vm.prank(liquidator);
         vm.expectRevert(IMarginAggregator.SequencerDown.selector);
         agg.liquidate(alice, address(weth), 1, type(uint256).max);
+        vm.expectRevert(IMarginAggregator.SequencerDown.selector);
+        agg.resolveBadDebt(alice);
         _deposit(alice, usdc, 100e6); // repayment still works
         assertEq(agg.balanceOf(alice, address(usdc)), 100e6, "deposit accepted");
     }

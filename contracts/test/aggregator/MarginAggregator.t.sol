@@ -189,7 +189,7 @@ contract MarginAggregatorTest is AggregatorBase {
         agg.configureAsset(address(weth), _config(ethFeed, 10_000, 1, 100_000e8, false));
     }
 
-    function test_S1_7_unitsOfAnAssetCannotChangeWhileHeld() public {
+    function test_S1_11_unitsOfAnAssetCannotChangeWhileHeld() public {
         _deposit(alice, weth, 1e18);
         IMarginAggregator.AssetConfig memory c = _config(ethFeed, 2_000, 100e8, 100_000e8, true);
         vm.expectRevert(
