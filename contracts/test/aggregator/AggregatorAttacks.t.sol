@@ -10,6 +10,7 @@ import {AggregatorBase, FeeOnTransferToken, ReentrantToken} from "./AggregatorBa
 contract AggregatorAttacksTest is AggregatorBase {
     // ================================================================ prices (S2)
 
+    /// S2.10: every rejected price reverts with the feed and the reason, in views and actions alike.
     function test_attack_stalePrice_rejected_S2_2() public {
         _deposit(alice, weth, 1e18);
         _attest(alice, 100e6, 50e6, 0);
@@ -276,6 +277,22 @@ contract AggregatorAttacksTest is AggregatorBase {
         agg.withdraw(address(hook), 1e18, alice);
         assertTrue(hook.reentryRejected(), "re-entrant deposit rejected with Reentrancy()");
         assertEq(agg.totalBalance(address(hook)), 0, "nothing left behind");
+    }
+
+    function test_attack_readDuringWithdrawalSeesDebitedBalance_S1_10() public {
+        ReentrantToken hook = new ReentrantToken();
+        agg.configureAsset(address(hook), _config(ethFeed, 2_000, 100e8, 100_000e8, false));
+        hook.mint(alice, 1e18);
+        vm.startPrank(alice);
+        hook.approve(address(agg), type(uint256).max);
+        agg.deposit(alice, address(hook), 1e18);
+        vm.stopPrank();
+        // While the token leaves, a view read from inside the transfer already sees the debit.
+        hook.arm(address(agg), abi.encodeCall(agg.balanceOf, (alice, address(hook))));
+        vm.prank(alice);
+        agg.withdraw(address(hook), 0.4e18, alice);
+        assertTrue(hook.reentered(), "hook ran");
+        assertEq(abi.decode(hook.reentryReturn(), (uint256)), 0.6e18, "debited before the transfer");
     }
 
     function test_attack_feeOnTransferToken_creditsReceivedAmountOnly_S1_2() public {

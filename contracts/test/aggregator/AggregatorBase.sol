@@ -137,6 +137,7 @@ contract ReentrantToken is TestToken {
     bytes public callData;
     bool public reentered;
     bool public reentryRejected;
+    bytes public reentryReturn;
 
     function arm(address target_, bytes calldata callData_) external {
         target = target_;
@@ -148,6 +149,7 @@ contract ReentrantToken is TestToken {
         if (target != address(0) && !reentered) {
             reentered = true;
             (bool ok, bytes memory ret) = target.call(callData);
+            reentryReturn = ret;
             reentryRejected = !ok && ret.length == 4 && bytes4(ret) == bytes4(keccak256("Reentrancy()"));
         }
         balanceOf[from] -= amount;

@@ -319,10 +319,10 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
             handler.brokeHealthTransition(), string.concat("S7.3: turned unhealthy by ", handler.lastViolation())
         );
         assertFalse(handler.brokeLiquidationReduces(), "S7.4: a liquidation did not reduce the shortfall");
-        assertFalse(handler.brokeDepositsAlwaysWork(), "S1.4: a deposit reverted");
+        assertFalse(handler.brokeDepositsAlwaysWork(), "S7.5 / S1.4: a deposit reverted");
     }
 
-    /// S7.1: for every asset, tokens held ≥ Σ internal balances (+ insurance), and the total matches that sum.
+    /// S7.1 (S1.7): for every asset, tokens held ≥ Σ internal balances (+ insurance), and the total matches that sum.
     function _assertBacking() internal view {
         address[3] memory actors = handler.actorList();
         address[4] memory assetList = [address(usdc), address(weth), address(wbtc), address(aUsdc)];

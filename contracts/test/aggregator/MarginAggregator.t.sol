@@ -127,6 +127,7 @@ contract MarginAggregatorTest is AggregatorBase {
 
     // ================================================================ S2 valuation
 
+    /// S2.1: each asset is priced by its own configured feed.
     function test_S2_5_valuesEachDecimalsExactly() public {
         _deposit(alice, weth, 1e18); // 2,000 × 0.8
         _deposit(bob, wbtc, 0.5e8); // 30,000 × 0.85
@@ -415,6 +416,22 @@ contract MarginAggregatorTest is AggregatorBase {
         assertTrue(agg.isLiquidatable(alice), "liquidatable when fresh");
         _advance(MAX_AGE + 1);
         assertFalse(agg.isLiquidatable(alice), "not on a stale attestation");
+    }
+
+    function test_S5_4_viewsIgnoreCaller() public {
+        _deposit(alice, weth, 1e18);
+        _attest(alice, 2_000e6, 1_800e6, 100e6);
+        vm.prank(alice);
+        (uint256 imA,, uint256 colA, uint256 sfA,,) = agg.marginOf(alice);
+        vm.prank(bob);
+        (uint256 imB,, uint256 colB, uint256 sfB,,) = agg.marginOf(alice);
+        assertEq(imA, imB, "im");
+        assertEq(colA, colB, "collateral");
+        assertEq(sfA, sfB, "shortfall");
+        vm.prank(alice);
+        uint256 freeA = agg.freeCollateral(alice);
+        vm.prank(liquidator);
+        assertEq(agg.freeCollateral(alice), freeA, "free collateral");
     }
 
     function test_S5_3_freeCollateralFreshAndStale() public {
