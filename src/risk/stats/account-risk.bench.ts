@@ -1,9 +1,14 @@
 /**
- * Benchmark of the account-level engine: one mixed account (Aave collateral and debt, perps on two
- * underlyings, 20 options on ETH and BTC) through `computeAccountRisk`, with the default 4,000
- * Monte Carlo paths. Prints one JSON line. Run: `npx tsx src/risk/stats/account-risk.bench.ts`.
+ * Benchmark of one account through the account-level engine: one mixed account (Aave collateral
+ * and debt, perps on two underlyings, 20 options on ETH and BTC), default parameters (4,000 Monte
+ * Carlo paths), three ways: the straightforward reference (`computeAccountRiskReference`), the
+ * one-shot fast path (`computeAccountRisk`: prepare the market, then the account step) and the
+ * account step alone against an already prepared market (`computeAccountRiskIn`). Prints one JSON
+ * line. Run: `npx tsx src/risk/stats/account-risk.bench.ts`. The whole-book benchmark is
+ * `npm run bench:risk`.
  */
-import { computeAccountRisk } from '../engine';
+import { completeMarket, computeAccountRisk, computeAccountRiskIn, prepareMarket } from '../engine';
+import { computeAccountRiskReference } from '../reference';
 import type { AccountRiskInput, Position } from '../types';
 import { Prng } from './prng';
 
@@ -100,14 +105,23 @@ function benchInput(): AccountRiskInput {
 }
 
 const input = benchInput();
-for (let i = 0; i < 5; i++) computeAccountRisk(input);
-const ms: number[] = [];
-for (let i = 0; i < 50; i++) {
-  const t = process.hrtime.bigint();
-  computeAccountRisk(input);
-  ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+function timeMs(f: () => unknown, runs: number): { p50Ms: number; p90Ms: number } {
+  for (let i = 0; i < 5; i++) f();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    f();
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (p: number) => Number(ms[Math.floor(p * runs)]!.toFixed(3));
+  return { p50Ms: at(0.5), p90Ms: at(0.9) };
 }
-ms.sort((a, b) => a - b);
+const ctx = prepareMarket(input);
+completeMarket(ctx);
+const reference = timeMs(() => computeAccountRiskReference(input), 50);
+const oneShot = timeMs(() => computeAccountRisk(input), 50);
+const prepared = timeMs(() => computeAccountRiskIn(ctx, input), 1_000);
 const r = computeAccountRisk(input);
 console.log(
   JSON.stringify({
@@ -115,8 +129,10 @@ console.log(
     underlyings: r.byUnderlying.length,
     historyReturns: 500,
     monteCarloPaths: 4_000,
-    p50Ms: Number(ms[25]!.toFixed(2)),
-    p90Ms: Number(ms[45]!.toFixed(2)),
+    reference,
+    oneShot,
+    prepared,
+    identicalToReference: JSON.stringify(r) === JSON.stringify(computeAccountRiskReference(input)),
     mmUsd: Number(r.mmUsd.toFixed(2)),
     offsetUsd: Number(r.components.offsetUsd.toFixed(2)),
   }),
