@@ -281,6 +281,12 @@ contract MarginAggregator is IMarginAggregator, ReentrancyGuard {
         balanceOf[msg.sender][asset] = bal - debited;
         totalBalance[asset] -= debited;
         _requireAboveInitialMargin(msg.sender);
+        if (flaggedAtSec[msg.sender] != 0) {
+            // Net margin ≥ IM ≥ MM under a fresh attestation: the auction of a recovered account ends, so a
+            // later shortfall starts a new one at the start discount.
+            delete flaggedAtSec[msg.sender];
+            emit ShortfallCleared(msg.sender);
+        }
         _push(asset, c.isAToken, to, amount, debited);
         emit Withdrawn(msg.sender, asset, to, amount, debited);
     }

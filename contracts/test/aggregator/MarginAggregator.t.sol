@@ -480,6 +480,21 @@ contract MarginAggregatorTest is AggregatorBase {
         assertEq(agg.flaggedAtSec(alice), 0, "cleared");
     }
 
+    function test_S6_1_withdrawalOfARecoveredAccountEndsItsAuction() public {
+        _setUpShortfall();
+        agg.flagShortfall(alice);
+        vm.warp(block.timestamp + 2 hours); // discount at its cap
+        ethFeed.updateAnswer(2_500e8); // recovers: weighted 2,000 ≥ IM 1,500
+        vm.roll(block.number + 1);
+        _attest(alice, 1_500e6, 1_200e6, 0);
+        vm.prank(alice);
+        agg.withdraw(address(weth), 0.01e18, alice);
+        assertEq(agg.flaggedAtSec(alice), 0, "auction ended");
+        ethFeed.updateAnswer(1_400e8);
+        agg.flagShortfall(alice);
+        assertEq(agg.currentDiscountBps(alice), 100, "a new shortfall starts at the start discount");
+    }
+
     function test_S6_2_liquidationNeedsFlag() public {
         _setUpShortfall();
         _fundLiquidator(10_000e6);
