@@ -100,12 +100,35 @@ contract AggregatorHandler {
     }
 
     /// @dev For actions that may not make anyone unhealthy (S7.3).
-    function _checkNoneTurnedUnhealthy(bool[3] memory okB, bool[3] memory liqB, string memory action) internal {
+    /// @dev Per actor: a fresh attestation exists and net margin ≥ IM (false if the views revert).
+    function _aboveIm() internal view returns (bool[3] memory above) {
+        for (uint256 i = 0; i < 3; i++) {
+            try agg.marginOf(actors[i]) returns (uint256 im, uint256, uint256 col, uint256, uint64, bool stale) {
+                above[i] = !stale && int256(col) + agg.attestationOf(actors[i]).mtmUsd6 >= int256(im);
+            } catch {}
+        }
+    }
+
+    /// @dev For actions that may neither make anyone unhealthy (S7.3) nor take anyone from ≥ IM to
+    /// < IM under a still-fresh attestation (S7.2).
+    function _checkNoneTurnedUnhealthy(
+        bool[3] memory okB,
+        bool[3] memory liqB,
+        bool[3] memory imB,
+        string memory action
+    ) internal {
         (bool[3] memory okA, bool[3] memory liqA,) = _snapshot();
         for (uint256 i = 0; i < 3; i++) {
             if (okB[i] && okA[i] && !liqB[i] && liqA[i]) {
                 brokeHealthTransition = true;
                 lastViolation = action;
+            }
+            if (imB[i] && okA[i]) {
+                (uint256 im,, uint256 col,,, bool stale) = agg.marginOf(actors[i]);
+                if (!stale && int256(col) + agg.attestationOf(actors[i]).mtmUsd6 < int256(im)) {
+                    brokeStayAboveIM = true;
+                    lastViolation = string.concat(action, " took an account below IM");
+                }
             }
         }
     }
@@ -123,13 +146,14 @@ contract AggregatorHandler {
         uint256 amount = 1 + (amountSeed % (50 * _unit(asset)));
         MockERC20(asset).mint(who, amount);
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         vm.prank(who);
         try agg.deposit(who, asset, amount) {}
         catch {
             brokeDepositsAlwaysWork = true; // whatever the pause or sequencer state (S1.4)
             lastViolation = "deposit reverted";
         }
-        _checkNoneTurnedUnhealthy(okB, liqB, "deposit");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "deposit");
     }
 
     function withdraw(uint256 actorSeed, uint256 assetSeed, uint256 amountSeed) external {
@@ -141,6 +165,7 @@ contract AggregatorHandler {
         if (held == 0) return;
         uint256 amount = 1 + (amountSeed % held);
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         vm.prank(who);
         try agg.withdraw(asset, amount, who) {
             withdrawals++;
@@ -150,7 +175,7 @@ contract AggregatorHandler {
                 lastViolation = "withdraw below IM";
             }
         } catch {}
-        _checkNoneTurnedUnhealthy(okB, liqB, "withdraw");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "withdraw");
     }
 
     /// @dev Price moves are allowed to make accounts unhealthy.
@@ -182,6 +207,7 @@ contract AggregatorHandler {
     /// liquidatability, so this is checked like a neutral action.
     function passTime(uint256 secondsSeed) external {
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         uint256 dt = 1 + (secondsSeed % 20 minutes);
         vm.warp(block.timestamp + dt);
         vm.roll(block.number + 1 + dt / 2);
@@ -190,27 +216,30 @@ contract AggregatorHandler {
             (, int256 p,,,) = feeds[i].latestRoundData();
             feeds[i].updateAnswer(p);
         }
-        _checkNoneTurnedUnhealthy(okB, liqB, "passTime");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "passTime");
     }
 
     /// @dev Interest accrues to aToken holders: value can only rise.
     function accrueInterest(uint256 bpsSeed) external {
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         uint256 i = pool.getReserveNormalizedIncome(address(usdc));
         pool.setIndex(address(usdc), i + (i * (bpsSeed % 50)) / 10_000);
-        _checkNoneTurnedUnhealthy(okB, liqB, "accrueInterest");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "accrueInterest");
     }
 
     function flag(uint256 actorSeed) external {
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         try agg.flagShortfall(actors[actorSeed % 3]) {} catch {}
-        _checkNoneTurnedUnhealthy(okB, liqB, "flag");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "flag");
     }
 
     function clear(uint256 actorSeed) external {
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         try agg.clearShortfall(actors[actorSeed % 3]) {} catch {}
-        _checkNoneTurnedUnhealthy(okB, liqB, "clear");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "clear");
     }
 
     function liquidate(uint256 actorSeed, uint256 assetSeed, uint256 maxSeizeSeed) external {
@@ -233,22 +262,25 @@ contract AggregatorHandler {
     function donate(uint256 assetSeed, uint256 amountSeed) external {
         address asset = _asset(assetSeed);
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         MockERC20(asset).mint(address(agg), 1 + (amountSeed % (100 * _unit(asset))));
-        _checkNoneTurnedUnhealthy(okB, liqB, "donate");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "donate");
     }
 
     function fundInsurance(uint256 amountSeed) external {
         uint256 amount = 1 + (amountSeed % 10_000e6);
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         vm.prank(LIQUIDATOR);
         agg.fundInsurance(amount);
-        _checkNoneTurnedUnhealthy(okB, liqB, "fundInsurance");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "fundInsurance");
     }
 
     function resolveBadDebt(uint256 actorSeed) external {
         (bool[3] memory okB, bool[3] memory liqB,) = _snapshot();
+        bool[3] memory imB = _aboveIm();
         try agg.resolveBadDebt(actors[actorSeed % 3]) {} catch {}
-        _checkNoneTurnedUnhealthy(okB, liqB, "resolveBadDebt");
+        _checkNoneTurnedUnhealthy(okB, liqB, imB, "resolveBadDebt");
     }
 
     /// @dev The sequencer goes down, comes back (inside or past its grace period), or the guardian
@@ -314,7 +346,7 @@ contract AggregatorInvariantTest is AggregatorBase, IBatchSigner {
     /// forge-config: default.invariant.fail-on-revert = false
     function invariant_S7_aggregatorSafety() public view {
         _assertBacking(); // S7.1
-        assertFalse(handler.brokeStayAboveIM(), "S7.2: a withdrawal left an account below IM");
+        assertFalse(handler.brokeStayAboveIM(), string.concat("S7.2: ", handler.lastViolation()));
         assertFalse(
             handler.brokeHealthTransition(), string.concat("S7.3: turned unhealthy by ", handler.lastViolation())
         );
