@@ -230,6 +230,17 @@ contract MarginAggregatorTest is AggregatorBase {
         assertEq(int256(agg.attestationOf(address(20)).mtmUsd6), 20, "account 20 mtm");
     }
 
+    function test_S3_11_batchPostedCarriesDigestParamsAndCount() public {
+        bytes memory recs = abi.encodePacked(
+            _record(alice, 3e6, 2e6, -1, uint64(block.number)), _record(bob, 5e6, 4e6, 7, uint64(block.number))
+        );
+        uint64 ts = uint64(block.timestamp);
+        bytes32 digest = _digest(recs, ts, ts + 600, block.chainid, address(agg));
+        vm.expectEmit(true, false, false, true, address(agg));
+        emit IMarginAggregator.BatchPosted(digest, PARAMS_HASH, ts, 2);
+        _post(recs);
+    }
+
     function test_S3_1_thresholdOfSignaturesRequired() public {
         bytes memory rec = _record(alice, 1e6, 1e6, 0, uint64(block.number));
         uint64 ts = uint64(block.timestamp);
