@@ -17,7 +17,77 @@ import type { AccountPositions, AccountRiskInput, MarketData } from './types';
 
 export type Hex32 = `0x${string}`;
 
+/** Thrown by the fast writer on anything it cannot hash; the slow writer then names the path. */
+const NOT_HASHABLE = Symbol('not hashable');
+
+/** The canonical text without building paths (the common case, allocation-light). */
+function canonicalFast(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'bigint':
+      return `"${value.toString()}"`;
+    case 'number':
+      // For finite numbers JSON.stringify(x) === String(x), and String(-0) is "0".
+      if (!Number.isFinite(value)) throw NOT_HASHABLE;
+      return String(value);
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+        return canonicalFast(Array.from(value as unknown as ArrayLike<number | bigint>));
+      }
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          if (!(i in value)) continue;
+          const v: unknown = value[i];
+          out += v === undefined ? 'null' : canonicalFast(v);
+        }
+        return `${out}]`;
+      }
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj);
+      // Insertion sort by UTF-16 code units, as Array.prototype.sort() orders strings; in place
+      // (objects here have a handful of keys, and the built-in sort allocates a work array).
+      for (let i = 1; i < keys.length; i++) {
+        const k = keys[i]!;
+        let j = i;
+        while (j > 0 && keys[j - 1]! > k) {
+          keys[j] = keys[j - 1]!;
+          j--;
+        }
+        keys[j] = k;
+      }
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(k)}:${canonicalFast(v)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw NOT_HASHABLE;
+  }
+}
+
 export function canonicalize(value: unknown, path = '$'): string {
+  try {
+    return canonicalFast(value);
+  } catch (e) {
+    if (e !== NOT_HASHABLE) throw e;
+  }
+  return canonicalizeWithPaths(value, path);
+}
+
+/** Reference writer: the same text, building the path of every member to name a bad one. */
+function canonicalizeWithPaths(value: unknown, path: string): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'bigint':
@@ -34,16 +104,16 @@ export function canonicalize(value: unknown, path = '$'): string {
       return JSON.stringify(value);
     case 'object': {
       if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-        return canonicalize(Array.from(value as unknown as ArrayLike<number | bigint>), path);
+        return canonicalizeWithPaths(Array.from(value as unknown as ArrayLike<number | bigint>), path);
       }
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => canonicalize(v === undefined ? null : v, `${path}[${i}]`)).join(',')}]`;
+        return `[${value.map((v, i) => canonicalizeWithPaths(v === undefined ? null : v, `${path}[${i}]`)).join(',')}]`;
       }
       const obj = value as Record<string, unknown>;
       const keys = Object.keys(obj)
         .filter((k) => obj[k] !== undefined)
         .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalize(obj[k], `${path}.${k}`)}`).join(',')}}`;
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalizeWithPaths(obj[k], `${path}.${k}`)}`).join(',')}}`;
     }
     default:
       throw new InvalidInputError(path, `a ${typeof value} cannot be hashed`);

@@ -19,7 +19,7 @@
  * reference bit for bit.
  */
 import { hashMarket, hashParams, type Hex32 } from './hash';
-import { black76Greeks, black76PricesUnchecked, SECONDS_PER_YEAR, sviVolUnchecked } from './math';
+import { black76Greeks, black76PriceUnchecked, SECONDS_PER_YEAR, sviVolUnchecked } from './math';
 import { haircutPct } from './collateral';
 import { DEFAULT_RISK_PARAMS, validateRiskParams, type RiskParams, type RiskTier } from './params';
 import { validateParams, type Pmrm2Params, type Pmrm2Scenario } from './pmrm2';
@@ -315,8 +315,14 @@ function optionKey(o: { underlying: string; expirySec: number; strikeUsd: number
 export function revaluedOption(o: OptionInstrument, spotMult: number, volMult: number): number {
   const t = Math.max(0, o.years - 0);
   const f = o.forwardUsd * spotMult;
-  const p = black76PricesUnchecked(t, o.volAnnual * volMult, f, o.strikeUsd, Math.exp(-o.rateAnnual * t));
-  return o.isCall ? p.call : p.put;
+  return black76PriceUnchecked(
+    o.isCall,
+    t,
+    o.volAnnual * volMult,
+    f,
+    o.strikeUsd,
+    Math.exp(-o.rateAnnual * t),
+  );
 }
 
 /**
@@ -398,10 +404,8 @@ export function optionInstrument(ctx: MarketContext, o: NormalizedOption): numbe
   base.staticDiscountPos = disc.pos;
   base.staticDiscountNeg = disc.neg;
   base.basisFactor = params.basis.addFactor + params.basis.multFactor * timeYears;
-  const price = (forward: number, v: number) => {
-    const p = black76PricesUnchecked(timeYears, v, forward, o.strikeUsd, discount);
-    return o.isCall ? p.call : p.put;
-  };
+  const price = (forward: number, v: number) =>
+    black76PriceUnchecked(o.isCall, timeYears, v, forward, o.strikeUsd, discount);
   const value = (spotShock: number, volMultiplier: number, minVol: number) =>
     price(forwardVariableUsd * spotShock + forwardFixedUsd, Math.max(minVol, vol * volMultiplier));
   const mtm = value(1, 1, 0);

@@ -444,16 +444,36 @@ export function computeAccountRiskReference(
   return result;
 }
 
+/** True when every number reachable from `value` is finite (no allocation). */
+function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allFinite(value[i])) return false;
+    return true;
+  }
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) if (Object.hasOwn(obj, k) && !allFinite(obj[k])) return false;
+  }
+  return true;
+}
+
 /** Last line of defence: no NaN or Infinity ever leaves the engine. */
 export function assertFinite(value: unknown, path = 'result'): void {
+  if (allFinite(value)) return;
+  assertFiniteAt(value, path);
+}
+
+/** Finds and names the first non-finite number. */
+function assertFiniteAt(value: unknown, path: string): void {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw new InvalidInputError(path, `computed ${value}; an input is out of range`, {
         code: 'NUMERIC_ERROR',
       });
     }
-  } else if (Array.isArray(value)) value.forEach((v, i) => assertFinite(v, `${path}[${i}]`));
+  } else if (Array.isArray(value)) value.forEach((v, i) => assertFiniteAt(v, `${path}[${i}]`));
   else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) assertFinite(v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(value)) assertFiniteAt(v, `${path}.${k}`);
   }
 }

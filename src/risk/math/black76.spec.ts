@@ -1,5 +1,12 @@
 import { InvalidInputError } from '../../common/errors';
-import { black76, black76Greeks, SECONDS_PER_YEAR, type Black76Input } from './black76';
+import {
+  black76,
+  black76Greeks,
+  black76PricesUnchecked,
+  black76PriceUnchecked,
+  SECONDS_PER_YEAR,
+  type Black76Input,
+} from './black76';
 
 const base: Black76Input = {
   timeToExpirySec: 0.5 * SECONDS_PER_YEAR,
@@ -133,5 +140,22 @@ describe('black76Greeks', () => {
     expect(g.putDelta).toBe(0);
     expect(g.gamma).toBe(0);
     expect(g.vega).toBe(0);
+  });
+});
+
+describe('black76PriceUnchecked', () => {
+  it('returns exactly the call or the put of black76PricesUnchecked', () => {
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 5_000; i++) {
+      const t = i % 97 === 0 ? 0 : next() * 2;
+      const vol = i % 89 === 0 ? 0 : next() * 3;
+      const f = i % 83 === 0 ? 0 : 100 * (0.2 + 2 * next());
+      const k = i % 79 === 0 ? 0 : 100 * (0.2 + 2 * next());
+      const d = 0.8 + 0.2 * next();
+      const pair = black76PricesUnchecked(t, vol, f, k, d);
+      expect(Object.is(black76PriceUnchecked(true, t, vol, f, k, d), pair.call)).toBe(true);
+      expect(Object.is(black76PriceUnchecked(false, t, vol, f, k, d), pair.put)).toBe(true);
+    }
   });
 });

@@ -4,6 +4,7 @@ export {
   black76,
   black76Greeks,
   black76PricesUnchecked,
+  black76PriceUnchecked,
   yearsFromSeconds,
   SECONDS_PER_YEAR,
   MAX_TOTAL_VOL,
