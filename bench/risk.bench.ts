@@ -19,9 +19,8 @@
  * - marketCompleteSeconds: `completeMarket` after the book pass (the Monte Carlo, historical and
  *   liquidation-scan rows of options no account needed for the book figures).
  * - singleP50Ms / singleP99Ms: `computeAccountRiskIn` (validation of the bigint input + every output
- *   + hashes) against the completed context, over `single` random accounts, wall clock;
- *   singleCpuP50Ms / singleCpuP99Ms: the same calls in process CPU time (GC threads included),
- *   which other load on the machine does not inflate; loadAverage1m says how loaded it was.
+ *   + hashes) against the completed context, over `single` random accounts, wall clock
+ *   (garbage collection included); loadAverage1m says how loaded the shared machine was.
  * - referenceFullBookSeconds: `computeAccountRiskReference` on a deterministic sample of `sample`
  *   accounts (every accounts/sample-th), scaled to the book (`referenceScaledFromAccounts`).
  * - maxRelDiffVsReference: largest relative difference, over every number of every result of the
@@ -307,18 +306,13 @@ function main(): void {
   const pick = new Prng(7);
   for (let i = 0; i < 1_000; i++) computeAccountRiskIn(ctx, accounts[pick.int(ACCOUNTS)]!);
   const single = new Float64Array(SINGLE);
-  const singleCpu = new Float64Array(SINGLE);
   for (let i = 0; i < SINGLE; i++) {
     const account = accounts[pick.int(ACCOUNTS)]!;
-    const cpu = process.cpuUsage();
     const ts = process.hrtime.bigint();
     computeAccountRiskIn(ctx, account);
     single[i] = Number(process.hrtime.bigint() - ts) / 1e6;
-    const used = process.cpuUsage(cpu);
-    singleCpu[i] = (used.user + used.system) / 1e3;
   }
   single.sort();
-  singleCpu.sort();
   log(
     `single account p50 ${percentile(single, 0.5).toFixed(4)} ms, p99 ${percentile(single, 0.99).toFixed(4)} ms`,
   );
@@ -369,8 +363,6 @@ function main(): void {
     accountsPerSecond: Math.round(ACCOUNTS / fullBookSeconds),
     singleP50Ms: Number(percentile(single, 0.5).toFixed(4)),
     singleP99Ms: Number(percentile(single, 0.99).toFixed(4)),
-    singleCpuP50Ms: Number(percentile(singleCpu, 0.5).toFixed(4)),
-    singleCpuP99Ms: Number(percentile(singleCpu, 0.99).toFixed(4)),
     loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     referenceFullBookSeconds: Number(referenceFullBookSeconds.toFixed(1)),
