@@ -25,7 +25,7 @@ import {
 import { DEFAULT_RISK_PARAMS, type RiskParams } from './params';
 import { computeAccountRiskReference } from './reference';
 import { Prng } from './stats/prng';
-import type { AccountPositions, AccountRiskInput, MarketData, Position } from './types';
+import type { AccountPositions, AccountRiskInput, MarketData, OptionPosition, Position } from './types';
 
 const EXPIRIES = [
   AS_OF_SEC + 1_200,
@@ -206,6 +206,35 @@ describe('fast engine equals the reference', () => {
     expect(Buffer.from(again.freeCollateralUsd.buffer).equals(Buffer.from(a.freeCollateralUsd.buffer))).toBe(
       true,
     );
+  });
+
+  it('evaluates a book prepared at one block against the next block with the same option listing', () => {
+    const listing = accounts
+      .flatMap((a) => a.positions)
+      .filter((p): p is OptionPosition => p.kind === 'option');
+    const ctx1 = prepareMarket({ asOfSec: AS_OF_SEC, market }, PARAMS, listing);
+    const book = prepareBook(ctx1, accounts);
+    const next: MarketData = {
+      ...market,
+      prices: {
+        ...market.prices,
+        ETH: feed(DEFAULT_SPOTS.ETH! * 0.97),
+        BTC: feed(DEFAULT_SPOTS.BTC! * 1.02),
+      },
+    };
+    const ctx2 = prepareMarket({ asOfSec: AS_OF_SEC, market: next }, PARAMS, listing);
+    const out = computeBookRisk(ctx2, book);
+    for (let a = 0; a < accounts.length; a += 10) {
+      const ref = computeAccountRiskReference(
+        inputOf(next, accounts[a]!.positions, accounts[a]!.account),
+        PARAMS,
+      );
+      expect(out.mmUsd[a]).toBe(ref.mmUsd);
+      expect(out.freeCollateralUsd[a]).toBe(ref.freeCollateralUsd);
+      expect(JSON.stringify(materializeAccountRisk(ctx2, book, a))).toBe(JSON.stringify(ref));
+    }
+    const reordered = prepareMarket({ asOfSec: AS_OF_SEC, market: next }, PARAMS, [...listing].reverse());
+    expect(() => computeBookRisk(reordered, book)).toThrow(/different option listing/);
   });
 
   it('raises the reference error, naming the same field, for bad accounts and market data', () => {
