@@ -20,6 +20,17 @@ export type Hex32 = `0x${string}`;
 /** Thrown by the fast writer on anything it cannot hash; the slow writer then names the path. */
 const NOT_HASHABLE = Symbol('not hashable');
 
+/** JSON-quoted object keys: the same few keys recur in every position. */
+const QUOTED_KEYS = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = QUOTED_KEYS.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (QUOTED_KEYS.size < 4_096) QUOTED_KEYS.set(k, q);
+  }
+  return q;
+}
+
 /** The canonical text without building paths (the common case, allocation-light). */
 function canonicalFast(value: unknown): string {
   if (value === null) return 'null';
@@ -68,7 +79,7 @@ function canonicalFast(value: unknown): string {
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(k)}:${canonicalFast(v)}`;
+        out += `${quotedKey(k)}:${canonicalFast(v)}`;
       }
       return `${out}}`;
     }

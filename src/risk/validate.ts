@@ -73,8 +73,10 @@ function requireDecimals(field: string, v: unknown): number {
  * raw / 10^decimals as a float64. The one conversion of token units in the engine: integer and
  * fractional parts go through `Number` separately, so precision is that of a double, not of `raw`.
  */
+const POW10: bigint[] = Array.from({ length: MAX_DECIMALS + 1 }, (_, d) => 10n ** BigInt(d));
+
 export function fixedToNumber(fp: FixedPoint): number {
-  const scale = 10n ** BigInt(fp.decimals);
+  const scale = POW10[fp.decimals] ?? 10n ** BigInt(fp.decimals);
   const neg = fp.raw < 0n;
   const abs = neg ? -fp.raw : fp.raw;
   const value = Number(abs / scale) + Number(abs % scale) / Number(scale);
