@@ -48,16 +48,25 @@ export function computeAccountRiskIn(ctx: MarketContext, account: AccountPositio
   return stepOf(ctx, book.maxPositions).materialize(book, 0);
 }
 
-/** Compact margin figures of every account of a prepared book. */
+/**
+ * Compact margin figures of every account of a book: a prepared book (positions validated once,
+ * the usual case at every block) or the accounts themselves (prepared here first).
+ */
 export function computeBookRisk(
   ctx: MarketContext,
-  book: PreparedBook,
-  out: BookRiskResult = allocateBookRiskResult(book.count),
+  bookOrAccounts: PreparedBook | readonly AccountPositions[],
+  out?: BookRiskResult,
 ): BookRiskResult {
+  const book = isPreparedBook(bookOrAccounts) ? bookOrAccounts : prepareBook(ctx, bookOrAccounts);
+  const result = out ?? allocateBookRiskResult(book.count);
   checkBookAgainst(ctx, book);
   const step = stepOf(ctx, book.maxPositions);
-  for (let a = 0; a < book.count; a++) step.evaluate(book, a, out);
-  return out;
+  for (let a = 0; a < book.count; a++) step.evaluate(book, a, result);
+  return result;
+}
+
+function isPreparedBook(x: PreparedBook | readonly AccountPositions[]): x is PreparedBook {
+  return !Array.isArray(x);
 }
 
 /** Full result of account a of a prepared book (what `computeAccountRiskIn` would return). */
