@@ -73,6 +73,52 @@ function validManifest(): Record<string, unknown> {
         venueAccounts: { perps: '1002' },
       },
     ],
+    aggregator: validAggregator(),
+  };
+}
+
+function validAggregator(): Record<string, unknown> {
+  const usdc = addr();
+  const weth = addr();
+  const signers = [addr(), addr(), addr()];
+  return {
+    address: addr(),
+    deployBlock: 120,
+    owner: addr(),
+    settlementAsset: usdc,
+    signers: signers.map((address, i) => ({
+      address,
+      mnemonicIndex: 27 + i,
+      privateKey: `0x${'22'.repeat(32)}`,
+    })),
+    threshold: 2,
+    maxAttestationAgeSec: 3600,
+    sequencerFeed: addr(),
+    sequencerGracePeriodSec: 3600,
+    insuranceFundUnits: '100000000000',
+    assets: [
+      {
+        symbol: 'USDC',
+        address: usdc,
+        decimals: 6,
+        feed: addr(),
+        heartbeatSec: 172800,
+        haircutBps: 0,
+        isAToken: false,
+        supplyCap: '1',
+      },
+      {
+        symbol: 'aWETH',
+        address: addr(),
+        decimals: 18,
+        feed: addr(),
+        heartbeatSec: 172800,
+        haircutBps: 1500,
+        isAToken: true,
+        underlying: weth,
+        supplyCap: '1',
+      },
+    ],
   };
 }
 
@@ -119,6 +165,49 @@ describe('deployment manifest validation', () => {
     const venue = validManifest() as { accounts: { venues: string[] }[] };
     venue.accounts[0]!.venues = ['aave', 'dydx'];
     expect(fieldOf(() => validateManifest(venue))).toBe('accounts[0].venues[1]');
+  });
+
+  it('reads the aggregator section, or null where none is deployed', () => {
+    const m = validateManifest(validManifest());
+    expect(m.aggregator?.threshold).toBe(2);
+    expect(m.aggregator?.signers.map((s) => s.mnemonicIndex)).toEqual([27, 28, 29]);
+    expect(m.aggregator?.assets[1]).toMatchObject({ symbol: 'aWETH', isAToken: true, haircutBps: 1500 });
+    const none = { ...validManifest(), aggregator: null };
+    expect(validateManifest(none).aggregator).toBeNull();
+  });
+
+  it('rejects a bad aggregator section, naming the field', () => {
+    type Agg = {
+      aggregator: {
+        threshold: number;
+        signers: { address: string }[];
+        settlementAsset: string;
+        assets: { haircutBps: number; underlying?: string; isAToken: boolean }[];
+      };
+    };
+    const t = validManifest() as Agg;
+    t.aggregator.threshold = 4;
+    expect(fieldOf(() => validateManifest(t))).toBe('aggregator.threshold');
+
+    const order = validManifest() as Agg;
+    order.aggregator.signers.reverse();
+    expect(fieldOf(() => validateManifest(order))).toBe('aggregator.signers[1].address');
+
+    const settle = validManifest() as Agg;
+    settle.aggregator.settlementAsset = addr();
+    expect(fieldOf(() => validateManifest(settle))).toBe('aggregator.settlementAsset');
+
+    const haircut = validManifest() as Agg;
+    haircut.aggregator.assets[0]!.haircutBps = 100;
+    expect(fieldOf(() => validateManifest(haircut))).toBe('aggregator.settlementAsset');
+
+    const underlying = validManifest() as Agg;
+    delete underlying.aggregator.assets[1]!.underlying;
+    expect(fieldOf(() => validateManifest(underlying))).toBe('aggregator.assets[1].underlying');
+
+    const missing = validManifest() as Record<string, unknown>;
+    delete missing.aggregator;
+    expect(fieldOf(() => validateManifest(missing))).toBe('aggregator');
   });
 
   describe('loadManifest', () => {

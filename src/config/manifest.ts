@@ -106,6 +106,55 @@ export interface SeededAccount {
   };
 }
 
+/** An attestation signer of the aggregator. */
+export interface AggregatorSignerInfo {
+  address: Address;
+  /** Devnet only: index in anvil's public test mnemonic. */
+  mnemonicIndex?: number;
+  /** Devnet only: the public test key, so tests and tools can sign. Never present for a real deployment. */
+  privateKey?: Hex;
+}
+
+/** One collateral listed on the aggregator (`configureAsset`). */
+export interface AggregatorAssetInfo {
+  /** `WETH`, `USDC`, … for plain tokens; `aWETH`, `aUSDC`, … for Aave aTokens. */
+  symbol: string;
+  address: Address;
+  /** Token decimals (for an aToken: the underlying's, which the aToken shares). */
+  decimals: number;
+  /** Chainlink USD feed (for an aToken: the underlying's). */
+  feed: Address;
+  heartbeatSec: number;
+  /** Weighted value = value × (10,000 − haircutBps) / 10,000. */
+  haircutBps: number;
+  isAToken: boolean;
+  /** aTokens only: the Aave reserve's underlying token. */
+  underlying?: Address;
+  /** Cap on the aggregator's total internal balance: token units, scaled units for aTokens (decimal string). */
+  supplyCap: string;
+}
+
+/** The MarginAggregator deployment (docs/aggregator.md "Deploying"). */
+export interface AggregatorInfo {
+  address: Address;
+  /** Block of the deployment transaction: where event indexers start. */
+  deployBlock: number;
+  owner: Address;
+  /** USD stablecoin liquidators pay in and the insurance fund holds; also listed in `assets`. */
+  settlementAsset: Address;
+  /** m-of-n signer set, ordered by address. */
+  signers: AggregatorSignerInfo[];
+  /** Signatures required per batch (m). */
+  threshold: number;
+  maxAttestationAgeSec: number;
+  /** L2 sequencer uptime feed the aggregator checks; its grace period in seconds. */
+  sequencerFeed: Address;
+  sequencerGracePeriodSec: number;
+  /** Insurance fund seeded at deployment, settlement token units (decimal string). */
+  insuranceFundUnits: string;
+  assets: AggregatorAssetInfo[];
+}
+
 export interface DeploymentManifest {
   version: typeof MANIFEST_VERSION;
   network: {
@@ -139,6 +188,8 @@ export interface DeploymentManifest {
     options: VenueInfo | null;
   };
   accounts: SeededAccount[];
+  /** The margin aggregator; null on a chain where it is not deployed. */
+  aggregator: AggregatorInfo | null;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -249,6 +300,84 @@ function venue(v: unknown, field: string): VenueInfo | null {
       }
       return market;
     }),
+  };
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') fail(field, `expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function aggregator(v: unknown, field: string): AggregatorInfo | null {
+  if (v === null) return null;
+  const o = obj(v, field);
+  if (!Array.isArray(o.signers)) fail(`${field}.signers`, `expected an array, got ${kind(o.signers)}`);
+  if (!Array.isArray(o.assets)) fail(`${field}.assets`, `expected an array, got ${kind(o.assets)}`);
+  const signers = o.signers.map((s, i): AggregatorSignerInfo => {
+    const f = `${field}.signers[${i}]`;
+    const so = obj(s, f);
+    const out: AggregatorSignerInfo = { address: checksummedAddress(so.address, `${f}.address`) };
+    if (so.mnemonicIndex !== undefined)
+      out.mnemonicIndex = int(so.mnemonicIndex, `${f}.mnemonicIndex`, 0, 10_000);
+    if (so.privateKey !== undefined) {
+      const k = str(so.privateKey, `${f}.privateKey`);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(k)) fail(`${f}.privateKey`, 'expected 32 bytes of hex with 0x');
+      out.privateKey = k as Hex;
+    }
+    return out;
+  });
+  signers.forEach((s, i) => {
+    const prev = signers[i - 1];
+    if (prev && BigInt(s.address) <= BigInt(prev.address)) {
+      fail(
+        `${field}.signers[${i}].address`,
+        `${s.address} is not greater than the previous signer ${prev.address}`,
+        'List signers once each, ordered by increasing address (the order the contract wants signatures in).',
+      );
+    }
+  });
+  if (signers.length === 0) fail(`${field}.signers`, 'expected at least one signer');
+  const threshold = int(o.threshold, `${field}.threshold`, 1, signers.length);
+  const assets = o.assets.map((a, i): AggregatorAssetInfo => {
+    const f = `${field}.assets[${i}]`;
+    const ao = obj(a, f);
+    const isAToken = bool(ao.isAToken, `${f}.isAToken`);
+    const out: AggregatorAssetInfo = {
+      symbol: str(ao.symbol, `${f}.symbol`),
+      address: checksummedAddress(ao.address, `${f}.address`),
+      decimals: int(ao.decimals, `${f}.decimals`, 0, 36),
+      feed: checksummedAddress(ao.feed, `${f}.feed`),
+      heartbeatSec: int(ao.heartbeatSec, `${f}.heartbeatSec`, 1, 2 ** 32 - 1),
+      haircutBps: int(ao.haircutBps, `${f}.haircutBps`, 0, 9_999),
+      isAToken,
+      supplyCap: uintString(ao.supplyCap, `${f}.supplyCap`),
+    };
+    if (isAToken) out.underlying = checksummedAddress(ao.underlying, `${f}.underlying`);
+    else if (ao.underlying !== undefined) fail(`${f}.underlying`, 'only aTokens have an underlying');
+    return out;
+  });
+  const settlementAsset = checksummedAddress(o.settlementAsset, `${field}.settlementAsset`);
+  const settlement = assets.find((a) => a.address === settlementAsset);
+  if (!settlement) fail(`${field}.settlementAsset`, `${settlementAsset} is not among ${field}.assets`);
+  if (settlement.haircutBps !== 0)
+    fail(`${field}.settlementAsset`, 'the settlement asset must have haircutBps 0');
+  return {
+    address: checksummedAddress(o.address, `${field}.address`),
+    deployBlock: int(o.deployBlock, `${field}.deployBlock`, 0, Number.MAX_SAFE_INTEGER),
+    owner: checksummedAddress(o.owner, `${field}.owner`),
+    settlementAsset,
+    signers,
+    threshold,
+    maxAttestationAgeSec: int(o.maxAttestationAgeSec, `${field}.maxAttestationAgeSec`, 1, 2 ** 32 - 1),
+    sequencerFeed: checksummedAddress(o.sequencerFeed, `${field}.sequencerFeed`),
+    sequencerGracePeriodSec: int(
+      o.sequencerGracePeriodSec,
+      `${field}.sequencerGracePeriodSec`,
+      0,
+      2 ** 32 - 1,
+    ),
+    insuranceFundUnits: uintString(o.insuranceFundUnits, `${field}.insuranceFundUnits`),
+    assets,
   };
 }
 
@@ -380,6 +509,7 @@ export function validateManifest(raw: unknown): DeploymentManifest {
       options: venue(venues.options, 'venues.options'),
     },
     accounts,
+    aggregator: aggregator(m.aggregator, 'aggregator'),
   };
 }
 

@@ -2,7 +2,8 @@
  * `startDevnet(opts)`: the whole local L2 world in one call, shared by the CLI and the tests.
  *
  * Order matters: anvil (automine) → OP fee predeploys → tokens and Chainlink feeds → Aave V3 market →
- * venues → personas funded and their positions opened → switch to interval mining (the OP-like fixed
+ * venues → personas funded and their positions opened → margin aggregator (listed collateral, signers,
+ * insurance fund, persona deposits) → switch to interval mining (the OP-like fixed
  * block time) → manifest written. Everything is deterministic (fixed mnemonic, fixed deploy order),
  * so addresses are stable across runs.
  */
@@ -19,6 +20,7 @@ import {
 } from '../config/manifest';
 import { NetmarginError } from '../common/errors';
 import { deployAaveMarket } from './aave';
+import { AGGREGATOR_SIGNER_INDICES, deployAggregator } from './aggregator';
 import { ANVIL_TEST_MNEMONIC, startAnvil } from './anvil';
 import { DEVNET_CHAIN_ID, makeClients, type DevnetClients } from './chain';
 import { deployFeeds, deployTokens } from './feeds';
@@ -108,6 +110,16 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       };
     });
 
+    const aggregator = await deployAggregator(c, {
+      deployer,
+      tokens,
+      feeds,
+      aave,
+      signers: AGGREGATOR_SIGNER_INDICES.map((i) => ({ ...accountKey(i), mnemonicIndex: i })),
+      personas,
+      log,
+    });
+
     if (blockTimeSec > 0) {
       await c.testClient.setAutomine(false);
       await c.testClient.setIntervalMining({ interval: blockTimeSec });
@@ -130,6 +142,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       aave,
       venues: { perps: venues.perps, options: venues.options },
       accounts,
+      aggregator,
     } satisfies DeploymentManifest);
 
     let manifestPath: string | null = null;

@@ -45,6 +45,15 @@ export interface OptionSeed {
   legs: OptionLeg[];
 }
 
+export interface AggregatorSeed {
+  /**
+   * Collateral deposited into the MarginAggregator: [collateral symbol (`USDC`, `aWETH`, …), whole tokens].
+   * Funded fresh (tokens minted / wrapped; for aTokens also supplied to Aave first), so the persona's
+   * other positions are unchanged.
+   */
+  deposit: [string, string][];
+}
+
 export interface Persona {
   persona: string;
   description: string;
@@ -54,6 +63,7 @@ export interface Persona {
   aave?: AaveSeed;
   perps?: PerpSeed;
   options?: OptionSeed;
+  aggregator?: AggregatorSeed;
 }
 
 export const PERSONAS: Persona[] = [
@@ -95,6 +105,7 @@ export const PERSONAS: Persona[] = [
         { underlying: 'ETH', expiryIndex: 2, strikeUsd: 3400, isCall: true, contracts: '-20' },
       ],
     },
+    aggregator: { deposit: [['USDC', '50000']] },
   },
   {
     persona: 'leveraged-perp-long',
@@ -121,6 +132,7 @@ export const PERSONAS: Persona[] = [
     mnemonicIndex: 7,
     aave: { supply: [['WETH', '300']], borrow: [['USDC', '400000']] },
     perps: { marginUsdc: '400000', positions: [['ETH', '-300']] },
+    aggregator: { deposit: [['aWETH', '50']] },
   },
   {
     persona: 'aave-near-liquidation',
@@ -257,6 +269,7 @@ export const PERSONAS: Persona[] = [
       cashUsdc: '20000',
       legs: [{ underlying: 'BTC', expiryIndex: 1, strikeUsd: 55000, isCall: false, contracts: '2' }],
     },
+    aggregator: { deposit: [['aWBTC', '2']] },
   },
   {
     persona: 'all-venues-balanced',
@@ -275,6 +288,12 @@ export const PERSONAS: Persona[] = [
       legs: [
         { underlying: 'ETH', expiryIndex: 1, strikeUsd: 3000, isCall: true, contracts: '10' },
         { underlying: 'ETH', expiryIndex: 1, strikeUsd: 3400, isCall: true, contracts: '-10' },
+      ],
+    },
+    aggregator: {
+      deposit: [
+        ['aUSDC', '5000'],
+        ['OP', '10000'],
       ],
     },
   },
