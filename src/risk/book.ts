@@ -71,76 +71,70 @@ export interface BookRiskResult {
 /** Validates accounts against the context and lays their positions out as arrays. */
 export function prepareBook(ctx: MarketContext, accounts: readonly AccountPositions[]): PreparedBook {
   const count = accounts.length;
-  const start = new Int32Array(count + 1);
-  const kind: number[] = [];
-  const protocol: number[] = [];
-  const und: number[] = [];
-  const inst: number[] = [];
-  const amount: number[] = [];
-  const isCollateral: number[] = [];
-  const last: number[] = [];
-  const entry: number[] = [];
-  const cash: number[] = [];
-  const positionIndex: number[] = [];
-  const asset: string[] = [];
-  let maxPositions = 0;
-  accounts.forEach((account, a) => {
-    start[a] = kind.length;
+  let total = 0;
+  for (const account of accounts) {
     checkAccountHeader(account);
+    total += account.positions.length; // one normalized position per input position
+  }
+  const start = new Int32Array(count + 1);
+  const kind = new Uint8Array(total);
+  const protocol = new Uint8Array(total);
+  const und = new Int32Array(total);
+  const inst = new Int32Array(total).fill(-1);
+  const amount = new Float64Array(total);
+  const isCollateral = new Uint8Array(total);
+  const lastPriceUsd = new Float64Array(total);
+  const entryPriceUsd = new Float64Array(total);
+  const cashUsd = new Float64Array(total);
+  const positionIndex = new Int32Array(total);
+  const asset: string[] = new Array<string>(total).fill('');
+  let maxPositions = 0;
+  let j = 0;
+  accounts.forEach((account, a) => {
+    start[a] = j;
     const positions = normalizePositions(account.positions, ctx.asOfSec, ctx.market, ctx.params);
     const names = [...new Set(positions.map((p) => p.underlying))].sort();
     raiseUnderlyingErrors(names.map((n) => ctx.checks.get(n)!));
     if (ctx.universeError !== null) throw ctx.universeError;
     maxPositions = Math.max(maxPositions, positions.length);
     for (const p of positions) {
-      protocol.push(PROTOCOLS.indexOf(p.protocol));
-      und.push(ctx.byName.get(p.underlying)!.u);
-      positionIndex.push(p.index);
+      protocol[j] = PROTOCOLS.indexOf(p.protocol);
+      und[j] = ctx.byName.get(p.underlying)!.u;
+      positionIndex[j] = p.index;
       if (p.kind === 'linear') {
-        kind.push(KIND_LINEAR);
-        inst.push(-1);
-        amount.push(p.quantity);
-        isCollateral.push(p.isCollateral ? 1 : 0);
-        last.push(0);
-        entry.push(0);
-        cash.push(0);
-        asset.push(p.asset);
+        kind[j] = KIND_LINEAR;
+        amount[j] = p.quantity;
+        isCollateral[j] = p.isCollateral ? 1 : 0;
+        asset[j] = p.asset;
       } else if (p.kind === 'perp') {
-        kind.push(KIND_PERP);
-        inst.push(-1);
-        amount.push(p.size);
-        isCollateral.push(0);
-        last.push(p.lastPriceUsd);
-        entry.push(p.entryPriceUsd);
-        cash.push(p.cashUsd);
-        asset.push('');
+        kind[j] = KIND_PERP;
+        amount[j] = p.size;
+        lastPriceUsd[j] = p.lastPriceUsd;
+        entryPriceUsd[j] = p.entryPriceUsd;
+        cashUsd[j] = p.cashUsd;
       } else {
-        kind.push(KIND_OPTION);
-        inst.push(optionInstrument(ctx, p));
-        amount.push(p.amount);
-        isCollateral.push(0);
-        last.push(0);
-        entry.push(0);
-        cash.push(0);
-        asset.push('');
+        kind[j] = KIND_OPTION;
+        inst[j] = optionInstrument(ctx, p);
+        amount[j] = p.amount;
       }
+      j++;
     }
   });
-  start[count] = kind.length;
+  start[count] = j;
   return {
     count,
     sources: accounts,
     start,
-    kind: Uint8Array.from(kind),
-    protocol: Uint8Array.from(protocol),
-    und: Int32Array.from(und),
-    inst: Int32Array.from(inst),
-    amount: Float64Array.from(amount),
-    isCollateral: Uint8Array.from(isCollateral),
-    lastPriceUsd: Float64Array.from(last),
-    entryPriceUsd: Float64Array.from(entry),
-    cashUsd: Float64Array.from(cash),
-    positionIndex: Int32Array.from(positionIndex),
+    kind,
+    protocol,
+    und,
+    inst,
+    amount,
+    isCollateral,
+    lastPriceUsd,
+    entryPriceUsd,
+    cashUsd,
+    positionIndex,
     asset,
     maxPositions,
     optionKeys: ctx.optionKeys,
