@@ -16,11 +16,14 @@
  *   MM, IM, MTM, haircut, adjusted equity, free collateral, shortfall, scenario margin, core margin
  *   and worst scenario per account, into typed arrays. Full result objects (breakdowns, Greeks,
  *   stress replays, liquidation distance, hashes) are materialized on demand, not in this figure.
- * - marketCompleteSeconds: `completeMarket` after the book pass (the Monte Carlo, historical and
- *   liquidation-scan rows of options no account needed for the book figures).
+ * - marketCompleteSeconds: `completeMarket` (the Monte Carlo, historical and liquidation-scan rows
+ *   of every listed option, which the book figures mostly do not need), before single accounts.
  * - singleP50Ms / singleP99Ms: `computeAccountRiskIn` (validation of the bigint input + every output
- *   + hashes) against the completed context, over `single` random accounts, wall clock
- *   (garbage collection included); loadAverage1m says how loaded the shared machine was.
+ *   + hashes) against the completed context, `single` calls on random accounts among the book's
+ *   first `single` + 1,000, measured before the rest of the book is generated; wall clock,
+ *   garbage collection included. singleWithBookInHeap*: the same over all accounts once the whole
+ *   book's inputs (~1 GB of small objects) are alive in the process, which lengthens young-
+ *   generation GC pauses. loadAverage1m says how loaded the shared machine was.
  * - referenceFullBookSeconds: `computeAccountRiskReference` on a deterministic sample of `sample`
  *   accounts (every accounts/sample-th), scaled to the book (`referenceScaledFromAccounts`).
  * - maxRelDiffVsReference: largest relative difference, over every number of every result of the
@@ -41,6 +44,7 @@ import {
 import { DEFAULT_RISK_PARAMS, type RiskParams } from '../src/risk/params';
 import { computeAccountRiskReference } from '../src/risk/reference';
 import { Prng } from '../src/risk/stats/prng';
+import type { MarketContext } from '../src/risk/market';
 import type {
   AccountPositions,
   AccountRiskResult,
@@ -255,14 +259,30 @@ function maxRelDiff(a: unknown, b: unknown, path = '$'): number {
   return m;
 }
 
+/** p50 / p99 of `computeAccountRiskIn` over `samples` accounts drawn from `pool` (after a warm-up). */
+function singleLatency(ctx: MarketContext, pool: readonly AccountPositions[], samples: number, seed: number) {
+  const pick = new Prng(seed);
+  for (let i = 0; i < 1_000; i++) computeAccountRiskIn(ctx, pool[pick.int(pool.length)]!);
+  const ms = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const account = pool[pick.int(pool.length)]!;
+    const ts = process.hrtime.bigint();
+    computeAccountRiskIn(ctx, account);
+    ms[i] = Number(process.hrtime.bigint() - ts) / 1e6;
+  }
+  ms.sort();
+  return { p50: percentile(ms, 0.5), p99: percentile(ms, 0.99) };
+}
+
 function main(): void {
   const rng = new Prng(2026);
   let t0 = process.hrtime.bigint();
   const market = syntheticMarket(rng);
   const listed = listing();
-  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => syntheticAccount(rng, i, listed));
-  const positions = accounts.reduce((n, a) => n + a.positions.length, 0);
-  log(`generated ${ACCOUNTS} accounts, ${positions} positions in ${seconds(t0).toFixed(2)} s`);
+  // The first accounts of the book (same generator stream), for the single-account figures.
+  const first = Array.from({ length: Math.min(ACCOUNTS, SINGLE + 1_000) }, (_, i) =>
+    syntheticAccount(rng, i, listed),
+  );
 
   const snapshot = { asOfSec: AS_OF_SEC, market };
   const prepares: number[] = [];
@@ -275,6 +295,23 @@ function main(): void {
   prepares.sort((x, y) => x - y);
   const marketPrepareSeconds = prepares[Math.floor(prepares.length / 2)]!;
   log(`market context: ${ctx.options.length} options valued, ${marketPrepareSeconds.toFixed(3)} s`);
+  t0 = process.hrtime.bigint();
+  completeMarket(ctx);
+  const marketCompleteSeconds = seconds(t0);
+
+  // Single-account latency against the completed context, the process holding the context and
+  // the sampled inputs.
+  const single = singleLatency(ctx, first, SINGLE, 7);
+  log(`single account p50 ${single.p50.toFixed(4)} ms, p99 ${single.p99.toFixed(4)} ms`);
+
+  t0 = process.hrtime.bigint();
+  const accounts = first.concat(
+    Array.from({ length: ACCOUNTS - first.length }, (_, i) =>
+      syntheticAccount(rng, first.length + i, listed),
+    ),
+  );
+  const positions = accounts.reduce((n, a) => n + a.positions.length, 0);
+  log(`generated ${ACCOUNTS} accounts, ${positions} positions in ${seconds(t0).toFixed(2)} s`);
 
   t0 = process.hrtime.bigint();
   const book = prepareBook(ctx, accounts);
@@ -299,22 +336,11 @@ function main(): void {
     if (out.shortfallUsd[a]! > 0) underMm++;
   }
 
-  // Single-account latency against the prepared context, once its lazy rows are filled.
-  t0 = process.hrtime.bigint();
-  completeMarket(ctx);
-  const marketCompleteSeconds = seconds(t0);
-  const pick = new Prng(7);
-  for (let i = 0; i < 1_000; i++) computeAccountRiskIn(ctx, accounts[pick.int(ACCOUNTS)]!);
-  const single = new Float64Array(SINGLE);
-  for (let i = 0; i < SINGLE; i++) {
-    const account = accounts[pick.int(ACCOUNTS)]!;
-    const ts = process.hrtime.bigint();
-    computeAccountRiskIn(ctx, account);
-    single[i] = Number(process.hrtime.bigint() - ts) / 1e6;
-  }
-  single.sort();
+  // The same with every input of the book alive in the heap (~1 GB of small objects), which
+  // lengthens young-generation GC pauses.
+  const singleWithBook = singleLatency(ctx, accounts, SINGLE, 8);
   log(
-    `single account p50 ${percentile(single, 0.5).toFixed(4)} ms, p99 ${percentile(single, 0.99).toFixed(4)} ms`,
+    `single account, book in heap: p50 ${singleWithBook.p50.toFixed(4)} ms, p99 ${singleWithBook.p99.toFixed(4)} ms`,
   );
 
   // Reference on a deterministic sample, in the same process.
@@ -361,8 +387,10 @@ function main(): void {
   const result = {
     fullBookSeconds: Number(fullBookSeconds.toFixed(4)),
     accountsPerSecond: Math.round(ACCOUNTS / fullBookSeconds),
-    singleP50Ms: Number(percentile(single, 0.5).toFixed(4)),
-    singleP99Ms: Number(percentile(single, 0.99).toFixed(4)),
+    singleP50Ms: Number(single.p50.toFixed(4)),
+    singleP99Ms: Number(single.p99.toFixed(4)),
+    singleWithBookInHeapP50Ms: Number(singleWithBook.p50.toFixed(4)),
+    singleWithBookInHeapP99Ms: Number(singleWithBook.p99.toFixed(4)),
     loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     referenceFullBookSeconds: Number(referenceFullBookSeconds.toFixed(1)),

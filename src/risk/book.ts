@@ -68,26 +68,34 @@ export interface BookRiskResult {
   floorsComputed: Uint8Array;
 }
 
-/** Validates accounts against the context and lays their positions out as arrays. */
-export function prepareBook(ctx: MarketContext, accounts: readonly AccountPositions[]): PreparedBook {
+/**
+ * Validates accounts against the context and lays their positions out as arrays. `reuse`, a book
+ * with room for them, is overwritten instead of allocating a new one (the one-account path).
+ */
+export function prepareBook(
+  ctx: MarketContext,
+  accounts: readonly AccountPositions[],
+  reuse?: PreparedBook,
+): PreparedBook {
   const count = accounts.length;
   let total = 0;
   for (const account of accounts) {
     checkAccountHeader(account);
     total += account.positions.length; // one normalized position per input position
   }
-  const start = new Int32Array(count + 1);
-  const kind = new Uint8Array(total);
-  const protocol = new Uint8Array(total);
-  const und = new Int32Array(total);
-  const inst = new Int32Array(total).fill(-1);
-  const amount = new Float64Array(total);
-  const isCollateral = new Uint8Array(total);
-  const lastPriceUsd = new Float64Array(total);
-  const entryPriceUsd = new Float64Array(total);
-  const cashUsd = new Float64Array(total);
-  const positionIndex = new Int32Array(total);
-  const asset: string[] = new Array<string>(total).fill('');
+  const fits = reuse !== undefined && reuse.start.length >= count + 1 && reuse.kind.length >= total;
+  const start = fits ? reuse.start : new Int32Array(count + 1);
+  const kind = fits ? reuse.kind : new Uint8Array(total);
+  const protocol = fits ? reuse.protocol : new Uint8Array(total);
+  const und = fits ? reuse.und : new Int32Array(total);
+  const inst = fits ? reuse.inst : new Int32Array(total);
+  const amount = fits ? reuse.amount : new Float64Array(total);
+  const isCollateral = fits ? reuse.isCollateral : new Uint8Array(total);
+  const lastPriceUsd = fits ? reuse.lastPriceUsd : new Float64Array(total);
+  const entryPriceUsd = fits ? reuse.entryPriceUsd : new Float64Array(total);
+  const cashUsd = fits ? reuse.cashUsd : new Float64Array(total);
+  const positionIndex = fits ? reuse.positionIndex : new Int32Array(total);
+  const asset: string[] = fits ? reuse.asset : new Array<string>(total);
   let maxPositions = 0;
   let j = 0;
   accounts.forEach((account, a) => {
@@ -101,6 +109,13 @@ export function prepareBook(ctx: MarketContext, accounts: readonly AccountPositi
       protocol[j] = PROTOCOLS.indexOf(p.protocol);
       und[j] = ctx.byName.get(p.underlying)!.u;
       positionIndex[j] = p.index;
+      inst[j] = -1;
+      amount[j] = 0;
+      isCollateral[j] = 0;
+      lastPriceUsd[j] = 0;
+      entryPriceUsd[j] = 0;
+      cashUsd[j] = 0;
+      asset[j] = '';
       if (p.kind === 'linear') {
         kind[j] = KIND_LINEAR;
         amount[j] = p.quantity;

@@ -44,9 +44,12 @@ function stepOf(ctx: MarketContext, positions: number): AccountStep {
 
 /** Margin of one account against a prepared market. Throws `InvalidInputError` naming the field. */
 export function computeAccountRiskIn(ctx: MarketContext, account: AccountPositions): AccountRiskResult {
-  const book = prepareBook(ctx, [account]);
+  // One-account books are reused per context: the call allocates little besides its result.
+  const book = prepareBook(ctx, [account], singleBooks.get(ctx));
+  singleBooks.set(ctx, book);
   return stepOf(ctx, book.maxPositions).materialize(book, 0);
 }
+const singleBooks = new WeakMap<MarketContext, PreparedBook>();
 
 /**
  * Compact margin figures of every account of a book: a prepared book (positions validated once,

@@ -419,7 +419,7 @@ export class AccountStep {
   private addons(b: PreparedBook, s0: number, s1: number, n: number, greeks: Greeks[]) {
     const ctx = this.ctx;
     const params = ctx.params;
-    const gross = new Float64Array(n);
+    const gross = this.uGross.fill(0, 0, n);
     for (let j = s0; j < s1; j++) {
       const i = this.localOf[b.und[j]!]!;
       const s = ctx.underlyings[b.und[j]!]!.spotUsd;
@@ -680,7 +680,7 @@ export class AccountStep {
     // MTM of a slice: bookValue of the positions kept by `keep`, every underlying of the account.
     const sliceValue = (keep: (j: number) => boolean): number => {
       let cash = 0;
-      const lin = new Float64Array(n);
+      const lin = this.uNotional.fill(0, 0, n);
       for (let j = s0; j < s1; j++) {
         if (!keep(j)) continue;
         const i = this.localOf[b.und[j]!]!;
@@ -804,7 +804,7 @@ export class AccountStep {
     const ctx = this.ctx;
     const ls = ctx.params.liquidationSearch;
     const unds = this.uList.map((u) => ctx.underlyings[u]!);
-    const mult = new Float64Array(n);
+    const mult = this.uD;
     // step: -1 evaluate by repricing at x; else the scan table index of x (sign given by `up`).
     const surplus = (x: number, step: number, up: boolean): number => {
       for (let i = 0; i < n; i++) mult[i] = unds[i]!.isStable ? 1 : 1 + x;
