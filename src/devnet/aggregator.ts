@@ -9,7 +9,7 @@
  * The listing parameters and the persona deposits are data (`AGGREGATOR_COLLATERAL`,
  * `PERSONAS[].aggregator`), so tests recompute every expected value from them.
  */
-import { encodeDeployData, type Address, type Hex } from 'viem';
+import { encodeDeployData, zeroAddress, type Address, type Hex } from 'viem';
 import { aavePoolAbi, marginAggregatorAbi, marginAggregatorBytecode } from '../contracts/generated';
 import type {
   AaveMarketInfo,
@@ -121,8 +121,8 @@ export async function deployAggregator(
           minAnswer: p.initialPriceUsd8 / 100n,
           maxAnswer: p.initialPriceUsd8 * 100n,
           supplyCap,
-          aavePool: col.aToken ? ctx.aave.pool : '0x0000000000000000000000000000000000000000',
-          underlying: col.aToken ? tokens[col.asset].address : '0x0000000000000000000000000000000000000000',
+          aavePool: col.aToken ? ctx.aave.pool : zeroAddress,
+          underlying: col.aToken ? tokens[col.asset].address : zeroAddress,
         },
       ],
       { label: `aggregator configureAsset ${col.symbol}` },
