@@ -35,6 +35,9 @@ async function main(): Promise<void> {
   out(`Aave pool   ${m.aave.pool}`);
   out(`perps       ${m.venues.perps ? Object.values(m.venues.perps.contracts)[0] : '(not deployed)'}`);
   out(`options     ${m.venues.options ? Object.values(m.venues.options.contracts)[0] : '(not deployed)'}`);
+  out(
+    `aggregator  ${m.aggregator ? `${m.aggregator.address} (${m.aggregator.threshold}-of-${m.aggregator.signers.length} signers)` : '(not deployed)'}`,
+  );
   out('');
   out(`seeded accounts (${m.accounts.length}; keys from anvil's public test mnemonic, index in brackets):`);
   for (const a of m.accounts) {
