@@ -20,8 +20,8 @@
  *   of every listed option, which the book figures mostly do not need), before single accounts.
  * - singleP50Ms / singleP99Ms: `computeAccountRiskIn` (validation of the bigint input + every output
  *   + hashes) against the completed context, `single` calls on random accounts among the book's
- *   first `single` + 1,000, measured before the rest of the book is generated; wall clock,
- *   garbage collection included. singleWithBookInHeap*: the same over all accounts once the whole
+ *   first `single` + 1,000, measured before the rest of the book is generated, after 5,000 warm-up
+ *   calls and one full GC to settle the heap; wall clock, young-generation GC included. singleWithBookInHeap*: the same over all accounts once the whole
  *   book's inputs (~1 GB of small objects) are alive in the process, which lengthens young-
  *   generation GC pauses. loadAverage1m says how loaded the shared machine was.
  * - referenceFullBookSeconds: `computeAccountRiskReference` on a deterministic sample of `sample`
@@ -32,6 +32,8 @@
  * Prints one JSON line on stdout; progress goes to stderr.
  */
 import { loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   allocateBookRiskResult,
   completeMarket,
@@ -259,10 +261,21 @@ function maxRelDiff(a: unknown, b: unknown, path = '$'): number {
   return m;
 }
 
-/** p50 / p99 of `computeAccountRiskIn` over `samples` accounts drawn from `pool` (after a warm-up). */
+/**
+ * A full garbage collection before a latency measurement, so that a major GC started by the
+ * preceding phase (market rows, book generation) does not run during it.
+ */
+function settleHeap(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  if (typeof gc === 'function') gc();
+}
+
+/** p50 / p99 of `computeAccountRiskIn` over `samples` accounts drawn from `pool` (after 5,000 warm-up calls). */
 function singleLatency(ctx: MarketContext, pool: readonly AccountPositions[], samples: number, seed: number) {
+  settleHeap();
   const pick = new Prng(seed);
-  for (let i = 0; i < 1_000; i++) computeAccountRiskIn(ctx, pool[pick.int(pool.length)]!);
+  for (let i = 0; i < 5_000; i++) computeAccountRiskIn(ctx, pool[pick.int(pool.length)]!);
   const ms = new Float64Array(samples);
   for (let i = 0; i < samples; i++) {
     const account = pool[pick.int(pool.length)]!;
