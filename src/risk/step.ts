@@ -60,6 +60,7 @@ export class AccountStep {
   private groupInst: Int32Array;
   private groupSums: Float64Array;
   private groupPos: Float64Array;
+  private groupHasShort: Uint8Array;
   private groupNeg: Float64Array;
   private readonly pm: Pmrm = {
     has: false,
@@ -102,6 +103,7 @@ export class AccountStep {
     this.groupInst = new Int32Array(maxPositions);
     this.groupSums = new Float64Array(maxPositions * width);
     this.groupPos = new Float64Array(maxPositions);
+    this.groupHasShort = new Uint8Array(maxPositions);
     this.groupNeg = new Float64Array(maxPositions);
     this.strikes = new Float64Array(maxPositions);
     this.nets = new Float64Array(maxPositions);
@@ -125,6 +127,7 @@ export class AccountStep {
     this.groupInst = new Int32Array(positions);
     this.groupSums = new Float64Array(positions * width);
     this.groupPos = new Float64Array(positions);
+    this.groupHasShort = new Uint8Array(positions);
     this.groupNeg = new Float64Array(positions);
     this.strikes = new Float64Array(positions);
     this.nets = new Float64Array(positions);
@@ -209,10 +212,12 @@ export class AccountStep {
         if (g === G) {
           this.groupExpiry[g] = o.expirySec;
           this.groupInst[g] = b.inst[j]!;
+          this.groupHasShort[g] = 0;
           sums.fill(0, g * W, g * W + W);
           G++;
         }
         const a = b.amount[j]!;
+        if (a < 0) this.groupHasShort[g] = 1;
         const row = o.pmrm;
         const base = g * W;
         for (let c = 0; c < W; c++) sums[base + c] = sums[base + c]! + row[c]! * a;
@@ -240,9 +245,10 @@ export class AccountStep {
       this.groupNeg[g] = o.staticDiscountNeg;
       const basisLoss = Math.min(sums[g * W + 1]! - mtm, sums[g * W + 2]! - mtm, 0);
       basis += basisLoss * o.basisFactor;
-      // Naked shorts: net contracts per strike (first-appearance order), shorts only.
+      // Naked shorts: net contracts per strike (first-appearance order), shorts only; none
+      // without a short position in the expiry.
       let nStrikes = 0;
-      for (let j = s0; j < s1; j++) {
+      for (let j = this.groupHasShort[g] === 1 ? s0 : s1; j < s1; j++) {
         if (b.kind[j] !== KIND_OPTION || b.und[j] !== u || (protocol >= 0 && b.protocol[j] !== protocol))
           continue;
         const oj = ctx.options[b.inst[j]!]!;
