@@ -9,6 +9,7 @@
  */
 import { InvalidInputError } from '../common/errors';
 import { ASSET_SYMBOLS, type AssetSymbol } from '../config/manifest';
+import { mulberry32 } from '../risk/stats/prng';
 
 export const MARKET_PATH_NAMES = ['calm', 'crash', 'depeg'] as const;
 export type MarketPathName = (typeof MARKET_PATH_NAMES)[number];
@@ -48,18 +49,6 @@ export function assertMarketPathName(value: string, field = 'path'): MarketPathN
   return value as MarketPathName;
 }
 
-/** mulberry32: tiny, fast, deterministic 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
   const v = rand();
@@ -94,7 +83,7 @@ export function buildMarketPath(name: MarketPathName, opts: PathOptions = {}): M
   }
   const durationSec = 600;
   const dt = durationSec / n;
-  const rand = prng(nameSeed(name, opts.seed ?? 42));
+  const rand = mulberry32(nameSeed(name, opts.seed ?? 42));
   const logNoise: Record<AssetSymbol, number> = { WETH: 0, WBTC: 0, USDC: 0, OP: 0 };
   const steps: MarketStep[] = [];
   for (let i = 1; i <= n; i++) {

@@ -1,9 +1,8 @@
 import {
-  black76,
   forwardPrice,
   listExpiries,
   nextFriday0800,
-  normCdf,
+  optionPremium,
   sviParams,
   sviVol,
 } from './option-market';
@@ -38,20 +37,14 @@ describe('devnet option market data', () => {
     expect(p.a + p.b * p.sigma * Math.sqrt(1 - p.rho * p.rho)).toBeGreaterThanOrEqual(0);
   });
 
-  it('normCdf matches known values', () => {
-    expect(normCdf(0)).toBeCloseTo(0.5, 7);
-    expect(normCdf(1.96)).toBeCloseTo(0.9750021, 6);
-    expect(normCdf(-1)).toBeCloseTo(0.1586553, 6);
-  });
-
   it('Black-76 satisfies put-call parity and matches a reference price', () => {
     const f = 3000;
     const k = 3200;
     const t = 0.25;
     const v = 0.6;
     const r = 0.05;
-    const call = black76(f, k, t, v, true, r);
-    const put = black76(f, k, t, v, false, r);
+    const call = optionPremium(f, k, t, v, true, r);
+    const put = optionPremium(f, k, t, v, false, r);
     expect(call - put).toBeCloseTo(Math.exp(-r * t) * (f - k), 6);
     // By hand: d1 = −0.0651, d2 = −0.3651, N(d1) = 0.4740, N(d2) = 0.3575 → e^(−rT)(3000·N(d1) − 3200·N(d2)) ≈ 274.6.
     expect(call).toBeCloseTo(274.6, 0);

@@ -8,6 +8,8 @@
  * Premiums use Black-76 on the forward at the smile's vol (discounted at the published rate). These
  * are market-data floats by nature; they become 18-decimal integers once, when posted.
  */
+import { black76, SECONDS_PER_YEAR, sviVol as riskSviVol } from '../risk/math';
+
 export type Underlying = 'ETH' | 'BTC';
 
 export const BASE_ATM_VOL: Record<Underlying, number> = { ETH: 0.6, BTC: 0.5 };
@@ -15,7 +17,7 @@ export const SVI_RHO: Record<Underlying, number> = { ETH: -0.3, BTC: -0.2 };
 export const SVI_SIGMA = 0.2;
 /** Annualised rate published for every expiry (USDC funding on the venue). */
 export const RATE_ANNUAL = 0.05;
-export const SECONDS_PER_YEAR = 365 * 86_400;
+export { SECONDS_PER_YEAR };
 
 export interface SviParams {
   a: number;
@@ -56,26 +58,13 @@ export function sviParams(u: Underlying, tauYears: number, volMultiplier = 1): S
   return { a: w0 / 2, b: w0 / 2 / SVI_SIGMA, rho: SVI_RHO[u], m: 0, sigma: SVI_SIGMA };
 }
 
-/** SVI implied vol at `strike` (no k clamp: seeded strikes are well inside the venue's clamp). */
+/** SVI implied vol at `strike`: the risk engine's SVI (Derive's, with its log-moneyness clamp). */
 export function sviVol(p: SviParams, strike: number, forward: number, tauYears: number): number {
-  const k = Math.log(strike / forward) - p.m;
-  const w = p.a + p.b * (p.rho * k + Math.sqrt(k * k + p.sigma * p.sigma));
-  return Math.sqrt(w / tauYears);
+  return riskSviVol(strike, { ...p, forwardUsd: forward, tauYears });
 }
 
-/** Abramowitz–Stegun 7.1.26 based normal CDF (|error| < 1.5e-7: premiums to cents). */
-export function normCdf(x: number): number {
-  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-(x * x) / 2);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
-/** Black-76 price of one option on the forward, discounted at `rate`. */
-export function black76(
+/** Black-76 premium of one option on the forward, discounted at `rate`: the risk engine's pricer. */
+export function optionPremium(
   forward: number,
   strike: number,
   tauYears: number,
@@ -83,14 +72,14 @@ export function black76(
   isCall: boolean,
   rate = RATE_ANNUAL,
 ): number {
-  const df = Math.exp(-rate * tauYears);
-  if (tauYears <= 0 || vol <= 0) return df * Math.max(0, isCall ? forward - strike : strike - forward);
-  const sd = vol * Math.sqrt(tauYears);
-  const d1 = (Math.log(forward / strike) + (sd * sd) / 2) / sd;
-  const d2 = d1 - sd;
-  return isCall
-    ? df * (forward * normCdf(d1) - strike * normCdf(d2))
-    : df * (strike * normCdf(-d2) - forward * normCdf(-d1));
+  const prices = black76({
+    timeToExpirySec: Math.max(0, tauYears) * SECONDS_PER_YEAR,
+    volAnnual: vol,
+    forwardUsd: forward,
+    strikeUsd: strike,
+    discount: Math.exp(-rate * Math.max(0, tauYears)),
+  });
+  return isCall ? prices.call : prices.put;
 }
 
 /** A float market-data value as an 18-decimal integer (12 significant fraction digits kept). */

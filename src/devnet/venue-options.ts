@@ -29,7 +29,7 @@ import { parseDecimalUnits } from '../common/amount';
 import { confirmAll, sendBatch, write, type BatchCall, type DevnetClients } from './chain';
 import { erc20MintAbi } from './feeds';
 import {
-  black76,
+  optionPremium,
   forwardPrice,
   listExpiries,
   RATE_ANNUAL,
@@ -331,7 +331,7 @@ export async function deployOptions(
       const spot = Number(spots[leg.underlying]) / 1e8;
       const fwd = forwardPrice(spot, tau);
       const vol = sviVol(sviParams(leg.underlying, tau), leg.strikeUsd, fwd, tau);
-      const premiumD18 = toD18(black76(fwd, leg.strikeUsd, tau, vol, leg.isCall));
+      const premiumD18 = toD18(optionPremium(fwd, leg.strikeUsd, tau, vol, leg.isCall));
       const abs = contracts < 0n ? -contracts : contracts;
       const premiumTotal = (premiumD18 * abs) / D18;
       const [buyer, seller] = contracts > 0n ? [user, mm] : [mm, user];

@@ -5,19 +5,10 @@
  */
 import { DERIVE_DEFAULT_PARAMS } from './params';
 import type { Pmrm2Book, Pmrm2CollateralAsset, Pmrm2Instrument, Pmrm2Market } from './batch';
+import { mulberry32 } from '../stats/prng';
 import type { Pmrm2ExpiryFeed, Pmrm2Params, Pmrm2Scenario } from './types';
 
-/** mulberry32: a tiny 32-bit seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Derive's default grid plus spot +-18% with vol none / down: 35 scenarios. */
 export const SYNTHETIC_PARAMS: Pmrm2Params = {
