@@ -18,4 +18,5 @@ module.exports = {
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
 };
