@@ -89,6 +89,8 @@ async function checkAave(
 ): Promise<{ collateralBase: bigint; debtBase: bigint }> {
   const res = await aave.readPositions(client, identity.holderFor(who.address, 'aave-v3'), block);
   expect(res.blockNumber).toBe(block);
+  expect(res.blockHash).toBe((await devnet.clients.publicClient.getBlock({ blockNumber: block })).hash);
+  expect(res.attributes.eModeCategory).toBe('0');
   const pc = devnet.clients.publicClient;
   const priceOf = new Map<string, bigint>();
   for (const sym of ASSET_SYMBOLS) {
