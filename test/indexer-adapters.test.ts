@@ -120,10 +120,9 @@ async function checkAave(
     args: [who.address],
     blockNumber: block,
   });
-  // Aave rounds each reserve's value down, as the sum above does: at most one unit per reserve apart.
-  const tol = BigInt(ASSET_SYMBOLS.length);
-  expect(abs(collateralBase - totalCollateralBase)).toBeLessThanOrEqual(tol);
-  expect(abs(debtBase - totalDebtBase)).toBeLessThanOrEqual(tol);
+  // Aave values each reserve as balance × price / 10^decimals, rounded down, as the sum above: exact.
+  expect(collateralBase).toBe(totalCollateralBase);
+  expect(debtBase).toBe(totalDebtBase);
   return { collateralBase, debtBase };
 }
 

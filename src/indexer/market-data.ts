@@ -21,7 +21,7 @@ import {
   mockV3AggregatorAbi,
 } from '../contracts/generated';
 import { ASSET_SYMBOLS, type DeploymentManifest } from '../config/manifest';
-import { InvalidInputError } from '../common/errors';
+import { InvalidInputError, NetmarginError } from '../common/errors';
 import { SECONDS_PER_YEAR } from '../risk/math';
 import { fixedToNumber } from '../risk/validate';
 import type {
@@ -32,7 +32,7 @@ import type {
   PriceFeed,
   PriceHistory,
 } from '../risk/types';
-import { readAll, type ReadCall } from './adapters/read';
+import { readAll, readAtBlock, type ReadCall } from './adapters/read';
 import { OPTIONS_CASH_ASSET } from './adapters/options';
 import { PERPS_CASH_ASSET } from './adapters/perps';
 import { VENUE_DECIMALS } from './adapters/units';
@@ -163,7 +163,16 @@ export async function readMarketData(
     }
   }
 
-  const r = await readAll(client, feedCalls, blockNumber);
+  const { value: r, blockHash: hashAfter } = await readAtBlock(client, blockNumber, () =>
+    readAll(client, feedCalls, blockNumber),
+  );
+  if (hashAfter !== blockHash) {
+    throw new NetmarginError(`Block ${blockNumber} was reorganized while market data was read`, {
+      code: 'REORGED_DURING_READ',
+      details: { blockNumber: blockNumber.toString(), before: blockHash, after: hashAfter },
+      hint: 'Retry the read at the new canonical block.',
+    });
+  }
   const prices: Record<string, PriceFeed> = {};
   const rounds: Record<string, ChainlinkRound> = {};
   const underlyingOf: Record<string, string> = {};

@@ -13,7 +13,7 @@ import { decodeEventLog, getAddress, type Address, type Client, type Log } from 
 import { aavePoolAbi, aaveProtocolDataProviderAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import type { Position } from '../../risk/types';
-import { blockHashAt, readAll } from './read';
+import { readAll, readAtBlock } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { fixed } from './units';
 
@@ -100,11 +100,11 @@ export class AaveV3Adapter implements ProtocolAdapter {
     return this.reserves;
   }
 
-  async readPositions(
+  private async collect(
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
+  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
     const reserves = await this.reserveList(client, blockNumber);
     const dp = { address: this.cfg.protocolDataProvider, abi: aaveProtocolDataProviderAbi } as const;
     const results = await readAll(
@@ -156,14 +156,18 @@ export class AaveV3Adapter implements ProtocolAdapter {
         });
       }
     });
-    return {
-      protocol: this.protocol,
-      owner: holder.owner,
-      positions,
-      blockNumber,
-      blockHash: await blockHashAt(client, blockNumber),
-      attributes: { eModeCategory: eMode.toString() },
-    };
+    return { positions, attributes: { eModeCategory: eMode.toString() } };
+  }
+
+  async readPositions(
+    client: Client,
+    holder: PositionHolder,
+    blockNumber: bigint,
+  ): Promise<AdapterReadResult> {
+    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+      this.collect(client, holder, blockNumber),
+    );
+    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

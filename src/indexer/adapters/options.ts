@@ -13,7 +13,7 @@ import { deriveSubAccountsAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
-import { blockHashAt, readAll } from './read';
+import { readAll, readAtBlock } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { decodeOptionSubId, fixed, SUBID_STRIKE_DECIMALS, wad } from './units';
 
@@ -70,11 +70,11 @@ export class OptionsAdapter implements ProtocolAdapter {
     }));
   }
 
-  async readPositions(
+  private async collect(
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
+  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
     const ids = [...holder.accountIds];
     const reads = (await readAll(
       client,
@@ -132,14 +132,18 @@ export class OptionsAdapter implements ProtocolAdapter {
       }
       if (unknown > 0) attributes[`${id}.unknownBalances`] = String(unknown);
     });
-    return {
-      protocol: this.protocol,
-      owner: holder.owner,
-      positions,
-      blockNumber,
-      blockHash: await blockHashAt(client, blockNumber),
-      attributes,
-    };
+    return { positions, attributes };
+  }
+
+  async readPositions(
+    client: Client,
+    holder: PositionHolder,
+    blockNumber: bigint,
+  ): Promise<AdapterReadResult> {
+    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+      this.collect(client, holder, blockNumber),
+    );
+    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

@@ -14,7 +14,7 @@ import { snxAccountNftAbi, snxPerpsMarketAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
-import { blockHashAt, readAll } from './read';
+import { readAll, readAtBlock } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { perpEntryPriceWad, wad } from './units';
 
@@ -90,11 +90,11 @@ export class PerpsAdapter implements ProtocolAdapter {
     missing.forEach((id, i) => this.symbols.set(id, meta[i]![1]));
   }
 
-  async readPositions(
+  private async collect(
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
+  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
     const m = { address: this.cfg.perpsMarket, abi: snxPerpsMarketAbi } as const;
     const ids = [...holder.accountIds];
     const accountReads = await readAll(
@@ -168,14 +168,18 @@ export class PerpsAdapter implements ProtocolAdapter {
         });
       });
     }
-    return {
-      protocol: this.protocol,
-      owner: holder.owner,
-      positions,
-      blockNumber,
-      blockHash: await blockHashAt(client, blockNumber),
-      attributes,
-    };
+    return { positions, attributes };
+  }
+
+  async readPositions(
+    client: Client,
+    holder: PositionHolder,
+    blockNumber: bigint,
+  ): Promise<AdapterReadResult> {
+    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+      this.collect(client, holder, blockNumber),
+    );
+    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

@@ -47,8 +47,25 @@ export async function readAll(
   });
 }
 
-/** The hash of `blockNumber`, so results carry the exact block they were read at. */
-export async function blockHashAt(client: Client, blockNumber: bigint): Promise<Hash> {
-  const block = await getBlock(client, { blockNumber });
-  return block.hash;
+/**
+ * Runs `read` (calls pinned to `blockNumber`) and returns its value with the block's hash, checked
+ * before and after: if the block was replaced by a reorg in between, the state read may belong to
+ * either chain, so the read fails with `REORGED_DURING_READ` and the caller retries.
+ */
+export async function readAtBlock<T>(
+  client: Client,
+  blockNumber: bigint,
+  read: () => Promise<T>,
+): Promise<{ value: T; blockHash: Hash }> {
+  const before = (await getBlock(client, { blockNumber })).hash;
+  const value = await read();
+  const after = (await getBlock(client, { blockNumber })).hash;
+  if (before !== after) {
+    throw new NetmarginError(`Block ${blockNumber} was reorganized while it was being read`, {
+      code: 'REORGED_DURING_READ',
+      details: { blockNumber: blockNumber.toString(), before, after },
+      hint: 'Retry the read at the new canonical block.',
+    });
+  }
+  return { value, blockHash: before };
 }
