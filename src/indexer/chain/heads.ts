@@ -23,6 +23,7 @@
  */
 import type { Hex, PublicClient } from 'viem';
 import { InvalidInputError, NetmarginError } from '../../common/errors';
+import { classifyRpcError } from './retry';
 
 export interface BlockHeader {
   number: bigint;
@@ -227,7 +228,7 @@ export interface HeadWatcherOptions {
   tracker: HeadTracker;
   /** Receives every event in order; awaited, so the indexer applies one block at a time. */
   onEvent: (e: HeadEvent) => Promise<void> | void;
-  /** Ask the node for `safe` / `finalized` (default true; turned off after the node refuses). */
+  /** Ask the node for `safe` / `finalized` (default true; turned off once the node rejects the tags). */
   useNodeFinality?: boolean;
 }
 
@@ -236,6 +237,7 @@ export class HeadWatcher {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private useNodeFinality: boolean;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HeadWatcherOptions) {
     this.useNodeFinality = opts.useNodeFinality ?? true;
@@ -245,22 +247,35 @@ export class HeadWatcher {
     return async (hash) => toHeader(await client.getBlock({ blockHash: hash }));
   }
 
-  /** One round: read the heads, feed the tracker, deliver events. Returns the events. */
-  async poll(): Promise<HeadEvent[]> {
+  /**
+   * One round: read the heads, feed the tracker, deliver events; returns the events. Rounds never
+   * overlap (a call made during a round runs after it), so the tracker sees heads one at a time.
+   */
+  poll(): Promise<HeadEvent[]> {
+    const round = this.queue.then(() => this.pollOnce());
+    this.queue = round.then(
+      () => undefined,
+      () => undefined,
+    );
+    return round;
+  }
+
+  private async pollOnce(): Promise<HeadEvent[]> {
     const { client, tracker } = this.opts;
-    const latest = toHeader(await client.getBlock({ blockTag: 'latest' }));
-    if (this.useNodeFinality) {
-      try {
-        const [safe, finalized] = await Promise.all([
-          client.getBlock({ blockTag: 'safe' }),
-          client.getBlock({ blockTag: 'finalized' }),
-        ]);
-        tracker.setNodeHeads({ safe: safe.number ?? undefined, finalized: finalized.number ?? undefined });
-      } catch {
-        this.useNodeFinality = false; // node without the tags: finalityDepth alone decides
-      }
+    const [latest, safe, finalized] = await Promise.all([
+      client.getBlock({ blockTag: 'latest' }),
+      this.useNodeFinality ? client.getBlock({ blockTag: 'safe' }).catch((e: unknown) => e) : undefined,
+      this.useNodeFinality ? client.getBlock({ blockTag: 'finalized' }).catch((e: unknown) => e) : undefined,
+    ]);
+    const tagError = [safe, finalized].find((x) => x instanceof Error);
+    if (tagError && classifyRpcError(tagError) === 'fatal') {
+      this.useNodeFinality = false; // the node does not know the tags: finalityDepth alone decides
+    } else if (!tagError && safe && finalized) {
+      const s = safe as { number: bigint | null };
+      const f = finalized as { number: bigint | null };
+      tracker.setNodeHeads({ safe: s.number ?? undefined, finalized: f.number ?? undefined });
     }
-    const events = await tracker.onHead(latest);
+    const events = await tracker.onHead(toHeader(latest));
     for (const e of events) await this.opts.onEvent(e);
     return events;
   }

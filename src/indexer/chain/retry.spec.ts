@@ -55,6 +55,8 @@ describe('classifyRpcError', () => {
       new LimitExceededRpcError(rpcErr(-32005, 'query returned more than 10000 results')),
     ],
     ['an unknown non-RPC error', new Error('boom')],
+    ['-32000 nonce too low', rpcErr(-32000, 'nonce too low')],
+    ['-32000 unknown block tag', rpcErr(-32000, 'unknown block')],
   ])('fails fast on %s', (_name, err) => {
     expect(classifyRpcError(err)).toBe('fatal');
   });

@@ -55,6 +55,10 @@ const RANGE_TOO_LARGE = [
 
 const REVERT = /execution reverted|revert(ed)?\b|invalid opcode|out of gas/i;
 
+/** Server errors (often -32000) that are about the request, not the moment. */
+const REQUEST_PROBLEM =
+  /nonce too low|insufficient funds|already known|unknown block|invalid (block )?range|invalid argument/i;
+
 function chain(err: unknown): unknown[] {
   const out: unknown[] = [];
   let cur: unknown = err;
@@ -88,7 +92,7 @@ export function classifyRpcError(err: unknown): RpcErrorClass {
   if (isRangeTooLargeError(err)) return 'fatal';
   const links = chain(err);
   // A revert anywhere in the chain wins: nodes wrap reverts in generic -32000 / -32603 errors.
-  if (links.some((e) => REVERT.test(messageOf(e)))) return 'fatal';
+  if (links.some((e) => REVERT.test(messageOf(e)) || REQUEST_PROBLEM.test(messageOf(e)))) return 'fatal';
   for (const e of links) {
     if (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError')
       return 'fatal';
