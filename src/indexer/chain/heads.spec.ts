@@ -1,6 +1,6 @@
-import type { Hex } from 'viem';
+import { HttpRequestError, InvalidParamsRpcError, RpcRequestError, type Hex, type PublicClient } from 'viem';
 import { NetmarginError } from '../../common/errors';
-import { HeadTracker, ReorgTooDeepError, type BlockHeader, type HeadEvent } from './heads';
+import { HeadTracker, HeadWatcher, ReorgTooDeepError, type BlockHeader, type HeadEvent } from './heads';
 
 /** A fake chain of hand-built headers; branches are told apart by a one-hex-digit tag in the hash. */
 const hashOf = (branch: number, n: bigint): Hex =>
@@ -134,6 +134,15 @@ describe('HeadTracker', () => {
     expect(events.map((e) => e.type)).toEqual(['halt']);
   });
 
+  it('catches up past a node-reported finalized block above its tip without halting', async () => {
+    const { chain, tracker } = setup(5);
+    const main = chain.extend(genesis, 140n, 0);
+    tracker.setNodeHeads({ finalized: 130n });
+    const events = await tracker.onHead(main[39] as BlockHeader);
+    expect(blocksOf(events)).toEqual(main.map((b) => b.number));
+    expect(tracker.halted).toBeUndefined();
+  });
+
   it('uses finalityDepth for the finalized head when the node reports none', async () => {
     const { chain, tracker } = setup(5);
     await feed(tracker, chain.extend(genesis, 110n, 0));
@@ -194,5 +203,84 @@ describe('HeadTracker', () => {
     expect(
       () => new HeadTracker({ finalityDepth: 5, windowSize: 5, getHeaderByHash: async () => genesis }),
     ).toThrow(/windowSize/);
+  });
+});
+
+describe('HeadWatcher', () => {
+  /** A stand-in for viem's client: serves `latest`, `safe`, `finalized` and blocks by hash from a FakeChain. */
+  function fakeClient(chain: FakeChain, tip: () => BlockHeader, tags: () => 'ok' | 'unsupported' | 'busy') {
+    const asked: string[] = [];
+    const client = {
+      getBlock: async (args: { blockTag?: string; blockHash?: Hex }) => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (args.blockHash) return chain.fetch(args.blockHash);
+        asked.push(args.blockTag ?? 'latest');
+        const t = tip();
+        if (args.blockTag === 'latest') return t;
+        const mode = tags();
+        const url = 'http://127.0.0.1:1';
+        if (mode === 'unsupported')
+          throw new InvalidParamsRpcError(
+            new RpcRequestError({ url, body: {}, error: { code: -32602, message: 'unknown block tag' } }),
+          );
+        if (mode === 'busy') throw new HttpRequestError({ url, status: 429 });
+        return { ...t, number: t.number - (args.blockTag === 'safe' ? 1n : 2n) };
+      },
+    };
+    return { client: client as unknown as PublicClient, asked };
+  }
+
+  it('runs overlapping polls one after the other, so each block is delivered once', async () => {
+    const chain = new FakeChain();
+    chain.byHash.set(genesis.hash, genesis);
+    const main = chain.extend(genesis, 104n, 0);
+    const tracker = new HeadTracker({ finalityDepth: 3, getHeaderByHash: chain.fetch });
+    tracker.reset(genesis);
+    const delivered: bigint[] = [];
+    const { client } = fakeClient(
+      chain,
+      () => main[3] as BlockHeader,
+      () => 'ok',
+    );
+    const watcher = new HeadWatcher({
+      client,
+      tracker,
+      onEvent: async (e) => {
+        await new Promise((r) => setTimeout(r, 2));
+        if (e.type === 'block') delivered.push(e.block.number);
+      },
+    });
+    const [a, b] = await Promise.all([watcher.poll(), watcher.poll()]);
+    expect(a).toHaveLength(4);
+    expect(b).toEqual([]);
+    expect(delivered).toEqual([101n, 102n, 103n, 104n]);
+    expect(tracker.heads()).toMatchObject({ safe: 103n, finalized: 102n });
+  });
+
+  it('stops asking for safe / finalized once the node rejects the tags, but not after a rate limit', async () => {
+    const chain = new FakeChain();
+    chain.byHash.set(genesis.hash, genesis);
+    const main = chain.extend(genesis, 110n, 0);
+    let i = 0;
+    let mode: 'ok' | 'unsupported' | 'busy' = 'busy';
+    const tracker = new HeadTracker({ finalityDepth: 4, getHeaderByHash: chain.fetch });
+    tracker.reset(genesis);
+    const { client, asked } = fakeClient(
+      chain,
+      () => main[i] as BlockHeader,
+      () => mode,
+    );
+    const watcher = new HeadWatcher({ client, tracker, onEvent: () => undefined });
+    await watcher.poll();
+    i = 1;
+    await watcher.poll(); // still asked after a 429
+    expect(asked.filter((t) => t === 'finalized')).toHaveLength(2);
+    mode = 'unsupported';
+    i = 2;
+    await watcher.poll();
+    i = 9;
+    await watcher.poll();
+    expect(asked.filter((t) => t === 'finalized')).toHaveLength(3);
+    expect(tracker.heads().finalized).toBe(106n); // 110 − finalityDepth
   });
 });

@@ -172,8 +172,9 @@ export class HeadTracker {
         ancestor = mine;
         break;
       }
-      // `cur` is not ours, so the ancestor lies strictly below it.
-      if (cur.number <= line || cur.number <= oldest.number) {
+      // `cur` is not ours, so the ancestor lies strictly below it. Above our tip that is just a new
+      // block (we may be catching up past the node's finalized block); at or below it, a divergence.
+      if (cur.number <= tip.number && (cur.number <= line || cur.number <= oldest.number)) {
         this.haltedWith = new ReorgTooDeepError({
           tip,
           newHead: head,
