@@ -23,7 +23,7 @@ import { getFreePort } from '../src/devnet/anvil';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
 import { createChainClient } from '../src/indexer/chain/client';
 import { HeadTracker, HeadWatcher, ReorgTooDeepError, type HeadEvent } from '../src/indexer/chain/heads';
-import { getLogsChunked, rpcGetLogs } from '../src/indexer/chain/logs';
+import { getLogsAtBlock, getLogsChunked, rpcGetLogs } from '../src/indexer/chain/logs';
 import { ReorgBuffer, type BlockRef, type BlockStamped, type KeyWrite } from '../src/indexer/chain/store';
 import { mulberry32 } from '../src/risk/stats/prng';
 
@@ -127,10 +127,7 @@ async function startIndexer(): Promise<Indexer> {
       events.push(e);
       if (e.type === 'reorg') await store.rollbackTo(e.commonAncestor);
       if (e.type === 'block') {
-        const logs = (await client.request({
-          method: 'eth_getLogs',
-          params: [{ blockHash: e.block.hash, address: usdc, topics: [TRANSFER_TOPIC] }],
-        })) as unknown as Log[];
+        const logs = await getLogsAtBlock(client, e.block.hash, { address: usdc, topics: [TRANSFER_TOPIC] });
         const balances = new Map([...(await store.entries())].map(([k, v]) => [k, v.value]));
         const writes: KeyWrite<bigint>[] = [...applyLogs(balances, logs)].map(([key, value]) => ({
           key,

@@ -55,6 +55,28 @@ export function rpcGetLogs(client: PublicClient): GetLogsFn {
   };
 }
 
+/**
+ * The logs of one block, asked for by block hash (EIP-234): the node answers for exactly that block or
+ * fails, so a log can never come from another branch after a reorg. What the live path uses.
+ */
+export async function getLogsAtBlock(
+  client: PublicClient,
+  blockHash: Hex,
+  filter: LogFilter = {},
+): Promise<Log[]> {
+  const logs = await client.request({
+    method: 'eth_getLogs',
+    params: [
+      {
+        blockHash,
+        ...(filter.address !== undefined ? { address: filter.address } : {}),
+        ...(filter.topics !== undefined ? { topics: filter.topics } : {}),
+      },
+    ],
+  });
+  return logs.map((l) => formatLog(l));
+}
+
 /** Halves of [from, to]; the lower half gets the middle block. */
 export function splitRange(from: bigint, to: bigint): [[bigint, bigint], [bigint, bigint]] {
   if (to <= from) throw new RangeError(`cannot split the one-block range ${from}..${to}`);
