@@ -17,7 +17,11 @@ interface RpcCall {
   method: string;
   params?: unknown[];
 }
-type Reply = 'proxy' | 'hang' | { httpStatus: number } | { rpcError: { code: number; message: string } };
+type Reply =
+  | 'proxy'
+  | 'hang'
+  | { httpStatus: number; retryAfter?: string }
+  | { rpcError: { code: number; message: string } };
 
 class FakeRpc {
   server!: Server;
@@ -32,7 +36,7 @@ class FakeRpc {
       void this.handle(req).then(
         (out) => {
           if (out === 'hang') return; // never answer; closed in stop()
-          res.writeHead(out.status, { 'content-type': 'application/json' });
+          res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
           res.end(out.body);
         },
         () => {
@@ -50,7 +54,9 @@ class FakeRpc {
     await new Promise((r) => this.server.close(r));
   }
 
-  private async handle(req: IncomingMessage): Promise<'hang' | { status: number; body: string }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<'hang' | { status: number; body: string; headers?: Record<string, string> }> {
     let raw = '';
     for await (const chunk of req) raw += String(chunk);
     const n = this.httpRequests++;
@@ -61,8 +67,15 @@ class FakeRpc {
       return this.behave(c, n);
     });
     if (replies.includes('hang')) return 'hang';
-    const http = replies.find((r): r is { httpStatus: number } => typeof r === 'object' && 'httpStatus' in r);
-    if (http) return { status: http.httpStatus, body: '{"error":"nope"}' };
+    const http = replies.find(
+      (r): r is { httpStatus: number; retryAfter?: string } => typeof r === 'object' && 'httpStatus' in r,
+    );
+    if (http)
+      return {
+        status: http.httpStatus,
+        body: '{"error":"nope"}',
+        headers: http.retryAfter ? { 'retry-after': http.retryAfter } : {},
+      };
     const answers = await Promise.all(
       items.map(async (c, i) => {
         const r = replies[i] as Reply;
@@ -137,6 +150,12 @@ describe('createChainClient', () => {
     expect(await client([fake.url]).getBlockNumber({ cacheTime: 0 })).toBe(expected);
     expect(fake.httpRequests).toBe(3);
     expect(sleeps).toEqual([75, 150]); // equal jitter at random=0.5: 0.75 × 100, 0.75 × 200
+  });
+
+  it('waits as long as the server asks with Retry-After (up to the cap)', async () => {
+    fake.behave = (_c, n) => (n === 0 ? { httpStatus: 429, retryAfter: '1' } : 'proxy');
+    expect(await client([fake.url]).getChainId()).toBe(901);
+    expect(sleeps).toEqual([1_000]);
   });
 
   it('retries a request that hangs past the timeout', async () => {

@@ -7,7 +7,8 @@
  *    hands the request to the next; a revert or invalid-params error is not passed along (every
  *    node would give the same answer);
  * 3. `retryingTransport`: when every URL failed with a retryable error (`classifyRpcError`), wait
- *    `backoffMs(attempt)` and go round again, up to `maxRetries`; a fatal error is thrown at once.
+ *    `backoffMs(attempt)` (or the server's `Retry-After`, if longer, up to the cap) and go round
+ *    again, up to `maxRetries`; a fatal error is thrown at once.
  *
  * The policy lives in `retry.ts` as pure functions; this file only wires it into viem.
  */
@@ -23,7 +24,7 @@ import {
 } from 'viem';
 import { InvalidInputError } from '../../common/errors';
 import { mulberry32 } from '../../risk/stats/prng';
-import { backoffMs, classifyRpcError, DEFAULT_BACKOFF, type BackoffOptions } from './retry';
+import { backoffMs, classifyRpcError, DEFAULT_BACKOFF, retryAfterMs, type BackoffOptions } from './retry';
 
 export interface RetryPolicy extends BackoffOptions {
   /** Retries after the first attempt (0 = never retry). */
@@ -64,7 +65,7 @@ export function retryingTransport(inner: Transport, policy: RetryPolicy): Transp
           return await t.request(args);
         } catch (error) {
           if (attempt >= policy.maxRetries || classifyRpcError(error) === 'fatal') throw error;
-          const delayMs = backoffMs(attempt, policy);
+          const delayMs = Math.max(backoffMs(attempt, policy), retryAfterMs(error, policy.capMs) ?? 0);
           policy.onRetry?.({ attempt, delayMs, method: args.method, error });
           await policy.sleep(delayMs);
         }

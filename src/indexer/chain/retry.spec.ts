@@ -11,7 +11,7 @@ import {
   UnknownRpcError,
 } from 'viem';
 import { mulberry32 } from '../../risk/stats/prng';
-import { backoffMs, classifyRpcError, isRangeTooLargeError } from './retry';
+import { backoffMs, classifyRpcError, isRangeTooLargeError, retryAfterMs } from './retry';
 
 const url = 'http://127.0.0.1:1';
 const body = { method: 'eth_getLogs', params: [] };
@@ -123,5 +123,23 @@ describe('backoffMs', () => {
   it('rejects a negative or fractional attempt', () => {
     expect(() => backoffMs(-1, { ...opts, random: Math.random })).toThrow(RangeError);
     expect(() => backoffMs(0.5, { ...opts, random: Math.random })).toThrow(RangeError);
+  });
+});
+
+describe('retryAfterMs', () => {
+  const with429 = (value: string) =>
+    new HttpRequestError({ url, body, status: 429, headers: new Headers({ 'Retry-After': value }) });
+
+  it('reads seconds and HTTP dates, capped', () => {
+    expect(retryAfterMs(with429('3'), 10_000)).toBe(3_000);
+    expect(retryAfterMs(with429('120'), 10_000)).toBe(10_000);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(retryAfterMs(with429('Thu, 01 Jan 2026 00:00:05 GMT'), 10_000, now)).toBe(5_000);
+  });
+
+  it('is undefined without the header or with garbage', () => {
+    expect(retryAfterMs(new HttpRequestError({ url, body, status: 429 }), 10_000)).toBeUndefined();
+    expect(retryAfterMs(with429('soon'), 10_000)).toBeUndefined();
+    expect(retryAfterMs(new TimeoutError({ url, body }), 10_000)).toBeUndefined();
   });
 });

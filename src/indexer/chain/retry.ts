@@ -133,3 +133,19 @@ export function backoffMs(attempt: number, opts: BackoffOptions): number {
   const half = ceiling / 2;
   return Math.floor(half + half * opts.random());
 }
+
+/**
+ * The wait a server asked for with `Retry-After` (seconds, or an HTTP date), capped at `capMs`;
+ * undefined when the error carries none. The transport waits max(this, backoff).
+ */
+export function retryAfterMs(err: unknown, capMs: number, nowMs = Date.now()): number | undefined {
+  for (const e of chain(err)) {
+    if (!(e instanceof HttpRequestError)) continue;
+    const raw = e.headers?.get('retry-after');
+    if (!raw) return undefined;
+    const ms = /^\s*\d+\s*$/.test(raw) ? Number(raw) * 1_000 : Date.parse(raw) - nowMs;
+    if (!Number.isFinite(ms)) return undefined;
+    return Math.min(capMs, Math.max(0, ms));
+  }
+  return undefined;
+}
