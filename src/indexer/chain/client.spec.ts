@@ -207,6 +207,10 @@ describe('createChainClient', () => {
   });
 });
 
+// These tests are about range splitting, not timeouts: a generous timeout keeps a slow, loaded machine
+// from turning one slow answer into a retry (which the first test asserts never happens).
+const SLOW_MACHINE_TIMEOUT_MS = 30_000;
+
 describe('getLogsChunked', () => {
   it('splits ranges the node refuses and returns exactly the logs of the whole range', async () => {
     // A contract that emits one LOG0 per call; automine gives each call its own block.
@@ -232,7 +236,7 @@ describe('getLogsChunked', () => {
     };
     const progress: bigint[] = [];
     let splits = 0;
-    const logs = await getLogsChunked(rpcGetLogs(client([fake.url])), {
+    const logs = await getLogsChunked(rpcGetLogs(client([fake.url], {}, SLOW_MACHINE_TIMEOUT_MS)), {
       fromBlock: first,
       toBlock: last,
       address: emitter,
@@ -250,7 +254,9 @@ describe('getLogsChunked', () => {
     expect([...progress].sort((a, b) => (a < b ? -1 : 1))).toEqual(progress); // in block order
     expect(sleeps).toEqual([]); // a too-large range is split, never retried as is
     const one = direct[5] as (typeof direct)[number];
-    const atBlock = await getLogsAtBlock(client([fake.url]), one.blockHash, { address: emitter });
+    const atBlock = await getLogsAtBlock(client([fake.url], {}, SLOW_MACHINE_TIMEOUT_MS), one.blockHash, {
+      address: emitter,
+    });
     expect(atBlock.map((l) => [l.blockNumber, l.transactionHash])).toEqual([
       [one.blockNumber, one.transactionHash],
     ]);
@@ -262,7 +268,11 @@ describe('getLogsChunked', () => {
         ? { rpcError: { code: -32005, message: 'Log response size exceeded' } }
         : 'proxy';
     await expect(
-      getLogsChunked(rpcGetLogs(client([fake.url])), { fromBlock: 1n, toBlock: 4n, chunkSize: 4n }),
+      getLogsChunked(rpcGetLogs(client([fake.url], {}, SLOW_MACHINE_TIMEOUT_MS)), {
+        fromBlock: 1n,
+        toBlock: 4n,
+        chunkSize: 4n,
+      }),
     ).rejects.toMatchObject({ code: 'LOGS_TOO_LARGE', details: { block: 1n } });
   });
 });
