@@ -13,7 +13,7 @@ import { decodeEventLog, getAddress, type Address, type Client, type Log } from 
 import { aavePoolAbi, aaveProtocolDataProviderAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import type { Position } from '../../risk/types';
-import { readAll, readAtBlock } from './read';
+import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { fixed } from './units';
 
@@ -104,7 +104,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
+  ): Promise<CollectedPositions> {
     const reserves = await this.reserveList(client, blockNumber);
     const dp = { address: this.cfg.protocolDataProvider, abi: aaveProtocolDataProviderAbi } as const;
     const results = await readAll(
@@ -159,15 +159,10 @@ export class AaveV3Adapter implements ProtocolAdapter {
     return { positions, attributes: { eModeCategory: eMode.toString() } };
   }
 
-  async readPositions(
-    client: Client,
-    holder: PositionHolder,
-    blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
-    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+  readPositions(client: Client, holder: PositionHolder, blockNumber: bigint): Promise<AdapterReadResult> {
+    return readHolderAtBlock(this.protocol, client, holder, blockNumber, () =>
       this.collect(client, holder, blockNumber),
     );
-    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

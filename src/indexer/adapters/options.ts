@@ -13,7 +13,7 @@ import { deriveSubAccountsAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
-import { readAll, readAtBlock } from './read';
+import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { decodeOptionSubId, fixed, SUBID_STRIKE_DECIMALS, wad } from './units';
 
@@ -74,7 +74,7 @@ export class OptionsAdapter implements ProtocolAdapter {
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
+  ): Promise<CollectedPositions> {
     const ids = [...holder.accountIds];
     const reads = (await readAll(
       client,
@@ -135,15 +135,10 @@ export class OptionsAdapter implements ProtocolAdapter {
     return { positions, attributes };
   }
 
-  async readPositions(
-    client: Client,
-    holder: PositionHolder,
-    blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
-    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+  readPositions(client: Client, holder: PositionHolder, blockNumber: bigint): Promise<AdapterReadResult> {
+    return readHolderAtBlock(this.protocol, client, holder, blockNumber, () =>
       this.collect(client, holder, blockNumber),
     );
-    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

@@ -14,7 +14,7 @@ import { snxAccountNftAbi, snxPerpsMarketAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
-import { readAll, readAtBlock } from './read';
+import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { perpEntryPriceWad, wad } from './units';
 
@@ -94,7 +94,7 @@ export class PerpsAdapter implements ProtocolAdapter {
     client: Client,
     holder: PositionHolder,
     blockNumber: bigint,
-  ): Promise<{ positions: Position[]; attributes: Record<string, string> }> {
+  ): Promise<CollectedPositions> {
     const m = { address: this.cfg.perpsMarket, abi: snxPerpsMarketAbi } as const;
     const ids = [...holder.accountIds];
     const accountReads = await readAll(
@@ -171,15 +171,10 @@ export class PerpsAdapter implements ProtocolAdapter {
     return { positions, attributes };
   }
 
-  async readPositions(
-    client: Client,
-    holder: PositionHolder,
-    blockNumber: bigint,
-  ): Promise<AdapterReadResult> {
-    const { value, blockHash } = await readAtBlock(client, blockNumber, () =>
+  readPositions(client: Client, holder: PositionHolder, blockNumber: bigint): Promise<AdapterReadResult> {
+    return readHolderAtBlock(this.protocol, client, holder, blockNumber, () =>
       this.collect(client, holder, blockNumber),
     );
-    return { protocol: this.protocol, owner: holder.owner, blockNumber, blockHash, ...value };
   }
 }
 

@@ -10,6 +10,8 @@
 import type { Abi, Address, Client, Hash } from 'viem';
 import { getBlock, multicall } from 'viem/actions';
 import { NetmarginError } from '../../common/errors';
+import type { Position } from '../../risk/types';
+import type { AdapterProtocol, AdapterReadResult, PositionHolder } from './types';
 
 export interface ReadCall {
   address: Address;
@@ -68,4 +70,25 @@ export async function readAtBlock<T>(
     });
   }
   return { value, blockHash: before };
+}
+
+/** What an adapter collects for one holder before the result is stamped with its block. */
+export interface CollectedPositions {
+  positions: Position[];
+  attributes: Record<string, string>;
+}
+
+/**
+ * The `readPositions` every adapter shares: runs the adapter's `collect` pinned to `blockNumber` and stamps
+ * the result with that block's hash (failing with `REORGED_DURING_READ` if the block changed meanwhile).
+ */
+export async function readHolderAtBlock(
+  protocol: AdapterProtocol,
+  client: Client,
+  holder: PositionHolder,
+  blockNumber: bigint,
+  collect: () => Promise<CollectedPositions>,
+): Promise<AdapterReadResult> {
+  const { value, blockHash } = await readAtBlock(client, blockNumber, collect);
+  return { protocol, owner: holder.owner, blockNumber, blockHash, ...value };
 }
