@@ -393,6 +393,29 @@ export function normalizePositions(
 }
 
 /**
+ * Log returns of one underlying's close series, checked in a fixed order: at least 2 closes, the same
+ * length as the series checked before it (`expectedLength` < 0 for the first), every close positive.
+ */
+function historyLogReturns(series: unknown, name: string, expectedLength: number): Float64Array {
+  const seriesField = `market.history.closesUsdByUnderlying.${name}`;
+  if (!Array.isArray(series) || series.length < 2) {
+    fail(seriesField, 'needs at least 2 closes to estimate volatility', 'MISSING_MARKET_DATA');
+  }
+  if (expectedLength >= 0 && series.length !== expectedLength) {
+    fail(
+      seriesField,
+      `has ${series.length} closes, other series have ${expectedLength}`,
+      'MISSING_MARKET_DATA',
+      'Align every series on the same timestamps.',
+    );
+  }
+  series.forEach((c: unknown, t) => requirePositiveNumber(`${seriesField}[${t}]`, c));
+  const r = new Float64Array(series.length - 1);
+  for (let t = 1; t < series.length; t++) r[t - 1] = Math.log(series[t]! / series[t - 1]!);
+  return r;
+}
+
+/**
  * Prices, history and liquidity of the underlyings an account holds (sorted names), checked in
  * that order per underlying; every series must have the same length.
  */
@@ -406,23 +429,8 @@ export function normalizeUnderlyings(
   let historyLength = -1;
   const underlyings: NormalizedUnderlying[] = names.map((name) => {
     const price = validatePrice(`market.prices.${name}`, market.prices[name], asOfSec, params);
-    const seriesField = `market.history.closesUsdByUnderlying.${name}`;
-    const series = closes[name];
-    if (!Array.isArray(series) || series.length < 2) {
-      fail(seriesField, 'needs at least 2 closes to estimate volatility', 'MISSING_MARKET_DATA');
-    }
-    if (historyLength >= 0 && series.length !== historyLength) {
-      fail(
-        seriesField,
-        `has ${series.length} closes, other series have ${historyLength}`,
-        'MISSING_MARKET_DATA',
-        'Align every series on the same timestamps.',
-      );
-    }
-    historyLength = series.length;
-    const logReturns = new Float64Array(series.length - 1);
-    series.forEach((c, t) => requirePositiveNumber(`${seriesField}[${t}]`, c));
-    for (let t = 1; t < series.length; t++) logReturns[t - 1] = Math.log(series[t]! / series[t - 1]!);
+    const logReturns = historyLogReturns(closes[name], name, historyLength);
+    historyLength = logReturns.length + 1;
     const liqField = `market.liquidity.${name}`;
     const liq = market.liquidity[name];
     if (!isRecord(liq))
@@ -464,23 +472,8 @@ export function marketUniverse(
     .sort();
   let historyLength = -1;
   const logReturns = names.map((name) => {
-    const seriesField = `market.history.closesUsdByUnderlying.${name}`;
-    const series: unknown = closes[name];
-    if (!Array.isArray(series) || series.length < 2) {
-      fail(seriesField, 'needs at least 2 closes to estimate volatility', 'MISSING_MARKET_DATA');
-    }
-    if (historyLength >= 0 && series.length !== historyLength) {
-      fail(
-        seriesField,
-        `has ${series.length} closes, other series have ${historyLength}`,
-        'MISSING_MARKET_DATA',
-        'Align every series on the same timestamps.',
-      );
-    }
-    historyLength = series.length;
-    series.forEach((c: unknown, t) => requirePositiveNumber(`${seriesField}[${t}]`, c));
-    const r = new Float64Array(series.length - 1);
-    for (let t = 1; t < series.length; t++) r[t - 1] = Math.log(series[t]! / series[t - 1]!);
+    const r = historyLogReturns(closes[name], name, historyLength);
+    historyLength = r.length + 1;
     return r;
   });
   return { names, logReturns };
