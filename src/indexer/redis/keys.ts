@@ -1,0 +1,72 @@
+/**
+ * Every Redis key the indexer's stores use, in one place, so `docs/indexer.md` ("Redis keys and
+ * storage") can list them and two processes can never disagree on a name.
+ *
+ * All keys start with `nm:{network}:` so several networks (and test runs, which use a random
+ * network name) can share one Redis. Keys are built here and nowhere else.
+ */
+import { InvalidInputError } from '../../common/errors';
+
+const SEGMENT = /^[A-Za-z0-9_.-]+$/;
+
+function segment(field: string, value: string): string {
+  if (!SEGMENT.test(value))
+    throw new InvalidInputError(field, `"${value}" may only contain letters, digits, "_", "." and "-"`, {
+      hint: 'Pick a name without ":" or spaces; it becomes part of a Redis key.',
+    });
+  return value;
+}
+
+/** Keys of one `RedisReorgStore` (one logical store, e.g. `positions`). */
+export interface ReorgStoreKeys {
+  /** Hash: store key → serialized `BlockStamped<T>`. */
+  values: string;
+  /** Sorted set: applied, not yet finalized blocks; score = block number, member = `<number>:<hash>`. */
+  blocks: string;
+  /** Hash: `<number>:<hash>` → JSON undo log of that block. */
+  undo: string;
+  /** Hash `{ number, hash }`: the finalized (or initial) block the state rests on. */
+  anchor: string;
+}
+
+/** Keys of the price-history store. */
+export interface PriceHistoryKeys {
+  /** Set of asset names that have observations. */
+  assets: string;
+  /** Sorted set per asset: observations by `timestampSec`. */
+  byTime(asset: string): string;
+  /** Sorted set per asset: the same observations by block number (for rollback). */
+  byBlock(asset: string): string;
+  /** Prefix of the per-asset keys, used by the rollback script to build them. */
+  assetPrefix: string;
+}
+
+export interface RedisKeys {
+  prefix: string;
+  reorgStore(name: string): ReorgStoreKeys;
+  priceHistory: PriceHistoryKeys;
+}
+
+/** Keys for `network` (e.g. `local`, `op-sepolia`, or a random `test-…` name in tests). */
+export function redisKeys(network: string): RedisKeys {
+  const prefix = `nm:${segment('network', network)}:`;
+  const assetPrefix = `${prefix}ph:asset:`;
+  return {
+    prefix,
+    reorgStore(name: string): ReorgStoreKeys {
+      const base = `${prefix}store:${segment('store name', name)}:`;
+      return {
+        values: `${base}values`,
+        blocks: `${base}blocks`,
+        undo: `${base}undo`,
+        anchor: `${base}anchor`,
+      };
+    },
+    priceHistory: {
+      assets: `${prefix}ph:assets`,
+      byTime: (asset) => `${assetPrefix}${segment('asset', asset)}:by-time`,
+      byBlock: (asset) => `${assetPrefix}${segment('asset', asset)}:by-block`,
+      assetPrefix,
+    },
+  };
+}
