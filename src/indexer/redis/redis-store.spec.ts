@@ -111,6 +111,37 @@ describe('RedisReorgStore', () => {
     }
   });
 
+  it('leaves the state before a block or after it, never half, when the writer dies mid-call', async () => {
+    const keysInBlock = Array.from({ length: 2000 }, (_, i) => `acct${i}`);
+    for (let i = 0; i < 8; i += 1) {
+      const storeKeys = keys.reorgStore(`crash${i}`);
+      const writer = await connectTestRedis();
+      const s = await RedisReorgStore.open<bigint>({ redis: writer, keys: storeKeys, anchor: ref(0n) });
+      await s.applyBlock(
+        ref(1n),
+        keysInBlock.map((key) => ({ key, value: 1n })),
+      );
+      // The connection goes away while the next block (and, on even rounds, a rollback) is in flight.
+      const inFlight = Promise.allSettled([
+        s.applyBlock(
+          ref(2n),
+          keysInBlock.map((key) => ({ key, value: 2n })),
+        ),
+        ...(i % 2 === 0 ? [s.rollbackTo(ref(1n))] : []),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, i));
+      writer.disconnect();
+      await inFlight;
+
+      const after = await RedisReorgStore.open<bigint>({ redis, keys: storeKeys });
+      const head = await after.head();
+      const seen = new Set([...(await after.entries()).values()].map((v) => `${v.value}@${v.blockNumber}`));
+      expect(head).toBeDefined();
+      expect(seen).toEqual(new Set([`${head?.number}@${head?.number}`]));
+      expect((await after.entries()).size).toBe(keysInBlock.length);
+    }
+  });
+
   it('refuses block numbers a Redis score cannot hold exactly', async () => {
     const s = await RedisReorgStore.open<bigint>({ redis, keys: keys.reorgStore('limits') });
     await expect(s.applyBlock(ref(2n ** 53n), [])).rejects.toThrow(/block\.number/);
