@@ -153,39 +153,35 @@ export class RedisPriceHistory {
     const lastSec = Math.floor(endSec / intervalSec) * intervalSec;
     const firstSec = lastSec - (count - 1) * intervalSec;
     const key = this.keys.byTime(asset);
-    // One MULTI: the as-of observation at the first grid point, and everything after it.
-    const replies = await this.redis
-      .multi()
-      .zrevrangebyscore(key, String(firstSec), '-inf', 'LIMIT', 0, 1)
-      .zrangebyscore(key, `(${firstSec}`, String(lastSec))
-      .zrange(key, 0, '0', 'WITHSCORES')
-      .exec();
-    const [atStart, after, earliest] = (replies ?? []).map(([err, r]) => {
+    // One MULTI: the as-of observation at each grid point (one member each, however dense the
+    // feed), and the earliest observation for the error message.
+    const tx = this.redis.multi();
+    for (let i = 0; i < count; i += 1)
+      tx.zrevrangebyscore(key, String(firstSec + i * intervalSec), '-inf', 'LIMIT', 0, 1);
+    tx.zrange(key, 0, '0', 'WITHSCORES');
+    const replies = ((await tx.exec()) ?? []).map(([err, r]) => {
       if (err) throw err;
       return r as string[];
-    }) as [string[], string[], string[]];
-    const start = atStart[0];
-    if (start === undefined)
-      throw new NetmarginError(`Not enough price history for ${asset}: nothing at or before ${firstSec}`, {
-        code: 'HISTORY_TOO_SHORT',
-        hint: 'Backfill older rounds for this asset, or ask for fewer closes / a later window.',
-        details: {
-          asset,
-          firstSec,
-          earliestSec: earliest[1] === undefined ? undefined : Number(earliest[1]),
-        },
-      });
-    const later = after.map((m) => parseMember(m));
-    let current = parseMember(start);
-    const { decimals } = current.price;
-    let next = 0;
+    });
+    const earliest = replies[count] ?? [];
     const timesSec: number[] = [];
     const closesRaw: bigint[] = [];
-    for (let t = firstSec; t <= lastSec; t += intervalSec) {
-      while (next < later.length && (later[next] as PriceObservation).timestampSec <= t) {
-        current = later[next] as PriceObservation;
-        next += 1;
-      }
+    let decimals: number | undefined;
+    for (let i = 0; i < count; i += 1) {
+      const t = firstSec + i * intervalSec;
+      const m = replies[i]?.[0];
+      if (m === undefined)
+        throw new NetmarginError(`Not enough price history for ${asset}: nothing at or before ${t}`, {
+          code: 'HISTORY_TOO_SHORT',
+          hint: 'Backfill older rounds for this asset, or ask for fewer closes / a later window.',
+          details: {
+            asset,
+            firstSec,
+            earliestSec: earliest[1] === undefined ? undefined : Number(earliest[1]),
+          },
+        });
+      const current = parseMember(m);
+      decimals ??= current.price.decimals;
       if (current.price.decimals !== decimals)
         throw new NetmarginError(`Price history for ${asset} mixes decimals within one window`, {
           code: 'HISTORY_DECIMALS',
@@ -209,7 +205,7 @@ export class RedisPriceHistory {
       timesSec.push(t);
       closesRaw.push(current.price.raw);
     }
-    return { asset, intervalSec, timesSec, closesRaw, decimals };
+    return { asset, intervalSec, timesSec, closesRaw, decimals: decimals as number };
   }
 
   /** Deletes every key of the price history (tests, or a re-sync from scratch). */
