@@ -140,3 +140,28 @@ export function startWorkers(
     });
   });
 }
+
+/** The service's `JobSink` on BullMQ: refresh and risk jobs with their ids. */
+export function queueJobSink(queues: IndexerQueues): {
+  refresh(owner: Address, blockNumber: bigint): Promise<void>;
+  risk(owner: Address, blockNumber: bigint): Promise<void>;
+} {
+  return {
+    async refresh(owner, blockNumber) {
+      await enqueue(
+        queues,
+        'refresh',
+        { owner, blockNumber: blockNumber.toString() },
+        jobIds.refresh(owner, blockNumber),
+      );
+    },
+    async risk(owner, blockNumber) {
+      await enqueue(
+        queues,
+        'risk',
+        { owner, blockNumber: blockNumber.toString() },
+        jobIds.risk(owner, blockNumber),
+      );
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { getAddress, pad, toHex, type Address, type Hex, type Log, type PublicClient } from 'viem';
+import type { AdapterReadResult, ProtocolAdapter } from './adapters/types';
+import { ReorgBuffer } from './chain/store';
+import { IndexerService, type JobSink, type OwnerPositions } from './indexer.service';
+
+const alice = getAddress('0x000000000000000000000000000000000000a11c');
+const bob = getAddress('0x0000000000000000000000000000000000000b0b');
+const hashOf = (n: bigint, branch = 0): Hex => pad(toHex(n * 16n + BigInt(branch)), { size: 32 });
+
+/** A chain of blocks 0…; blocks at or above `forkAt` carry `branch` in their hash. */
+class FakeChain {
+  branch = 0;
+  forkAt = 1_000n;
+  hash(n: bigint): Hex {
+    return hashOf(n, n >= this.forkAt ? this.branch : 0);
+  }
+  client(): PublicClient {
+    return {
+      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({
+        number: blockNumber,
+        hash: this.hash(blockNumber),
+        parentHash: this.hash(blockNumber - 1n),
+      }),
+      request: async () => [],
+    } as unknown as PublicClient;
+  }
+}
+
+/** One fake protocol: an owner's "balance" per block, logs name owners in their first topic. */
+function fakeAdapter(balance: (owner: Address, block: bigint) => bigint): ProtocolAdapter {
+  return {
+    protocol: 'aave-v3',
+    watched: [],
+    accountsFromLogs: (logs: readonly Log[]) =>
+      [...new Set(logs.map((l) => getAddress(`0x${(l.topics[0] ?? '').slice(26)}`)))].map((owner) => ({
+        protocol: 'aave-v3' as const,
+        kind: 'owner' as const,
+        owner,
+      })),
+    readPositions: async (_c, holder, blockNumber): Promise<AdapterReadResult> => ({
+      protocol: 'aave-v3',
+      owner: holder.owner,
+      positions: [],
+      blockNumber,
+      blockHash: hashOf(blockNumber),
+      attributes: { balance: balance(holder.owner, blockNumber).toString() },
+    }),
+  };
+}
+
+function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] = []) {
+  const chain = new FakeChain();
+  const store = new ReorgBuffer<OwnerPositions>({ number: 9n, hash: chain.hash(9n) });
+  const asked: string[] = [];
+  const jobs: JobSink = {
+    refresh: async (o, b) => void asked.push(`refresh-${o}-${b}`),
+    risk: async (o, b) => void asked.push(`risk-${o}-${b}`),
+  };
+  const service = new IndexerService({
+    client: chain.client(),
+    adapters: [fakeAdapter(balance)],
+    store,
+    jobs,
+    getLogs: async ({ fromBlock, toBlock }) =>
+      logs.filter((l) => l.blockNumber! >= fromBlock && l.blockNumber! <= toBlock),
+    startBlock: 1n,
+  });
+  return { chain, store, asked, service };
+}
+
+const balanceOf = (o: OwnerPositions | undefined): string | undefined => o?.protocols[0]?.attributes.balance;
+
+describe('IndexerService', () => {
+  it('stores an owner block-stamped and asks for one risk job; a re-run changes nothing', async () => {
+    const { store, asked, service, chain } = setup(() => 5n);
+    expect(await service.handleRefresh(alice, 10n)).toBe('changed');
+    const stored = await store.get(alice);
+    expect(stored?.blockNumber).toBe(10n);
+    expect(stored?.blockHash).toBe(chain.hash(10n));
+    expect(balanceOf(stored?.value)).toBe('5');
+    expect(await service.handleRefresh(alice, 10n)).toBe('unchanged');
+    expect(asked).toEqual([`risk-${alice}-10`]);
+  });
+
+  it('keeps both owners refreshed at the same block and bridges the blocks up to a later refresh', async () => {
+    let aliceBal = 1n;
+    const { store, asked, service } = setup((o) => (o === alice ? aliceBal : 2n));
+    await service.handleRefresh(alice, 10n);
+    await service.handleRefresh(bob, 10n);
+    expect(balanceOf((await store.get(alice))?.value)).toBe('1');
+    expect(balanceOf((await store.get(bob))?.value)).toBe('2');
+    aliceBal = 3n;
+    expect(await service.handleRefresh(alice, 14n)).toBe('changed');
+    expect((await store.head())?.number).toBe(14n);
+    expect(balanceOf((await store.get(alice))?.value)).toBe('3');
+    expect((await store.get(bob))?.blockNumber).toBe(10n);
+    expect(await service.handleRefresh(bob, 12n)).toBe('stale');
+    expect(asked).toEqual([`risk-${alice}-10`, `risk-${bob}-10`, `risk-${alice}-14`]);
+  });
+
+  it('refuses to store a block of another branch than the store holds', async () => {
+    const { chain, service, store } = setup((_o, b) => b);
+    await service.handleRefresh(alice, 10n);
+    chain.forkAt = 10n;
+    chain.branch = 1;
+    await expect(service.handleRefresh(alice, 12n)).rejects.toMatchObject({ code: 'REORG_DETECTED' });
+    expect((await store.get(alice))?.blockNumber).toBe(10n);
+  });
+
+  it('rolls back to the ancestor on a reorg and asks to refresh the owners it undid', async () => {
+    const { store, asked, service, chain } = setup((o, b) => (o === alice ? b : 7n));
+    await service.handleRefresh(bob, 10n);
+    await service.handleRefresh(alice, 12n);
+    const undone = await service.onReorg({ number: 11n, hash: chain.hash(11n) }, 15n);
+    expect(undone).toEqual([alice]);
+    expect(await store.get(alice)).toBeUndefined();
+    expect((await store.get(bob))?.blockNumber).toBe(10n);
+    expect(asked.slice(-1)).toEqual([`refresh-${alice}-15`]);
+  });
+
+  it('backfills: every owner named by the logs is asked to refresh at the range end', async () => {
+    const log = (owner: Address, block: bigint): Log =>
+      ({
+        address: bob,
+        blockNumber: block,
+        logIndex: 0,
+        topics: [pad(owner, { size: 32 })],
+      }) as unknown as Log;
+    const { asked, service } = setup(() => 1n, [log(bob, 3n), log(alice, 5n), log(bob, 8n), log(alice, 30n)]);
+    const res = await service.backfill(1n, 20n);
+    expect(res).toEqual({ logs: 3, owners: [alice, bob].sort() });
+    expect(asked.sort()).toEqual([`refresh-${alice}-20`, `refresh-${bob}-20`].sort());
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * `IndexerService`: the indexer's logic between the chain parts and the queues.
+ *
+ * - `backfill(from, to)` reads the watched contracts' logs in chunks, follows ERC-721 `Transfer`s into
+ *   the identity index, and asks for one `refresh` per owner the logs touch, at `to`;
+ * - `handleRefresh(owner, block)` reads every adapter's positions for the owner at that block, stores
+ *   them block-stamped in the reorg-safe store (key = owner) and asks for a `risk` job when the stored
+ *   bytes changed;
+ * - `onReorg(ancestor)` rolls the store back to the common ancestor and asks for refreshes of the owners
+ *   whose values were undone.
+ *
+ * Plain class, dependencies passed in (a NestJS provider can wrap it unchanged); processors only call
+ * it. Every handler is idempotent: re-running a job with the same data ends in the same state and asks
+ * for the same job ids, which the queues deduplicate.
+ *
+ * The store takes one block at a time, in order. Refreshes at a later block first apply the blocks in
+ * between with no writes (their hashes checked parent by parent, so a reorg is noticed rather than
+ * stored), and a second owner refreshed at the store's head block is merged into that block (undo it,
+ * apply it again with both owners' values). Writes to one store are therefore serialized: in this
+ * process by a promise chain, across processes by running one `refresh` worker (concurrency 1) per
+ * network; reads from the chain, the expensive part, stay parallel in `index-range` workers.
+ */
+import { getAddress, type Address, type Client, type Hex, type PublicClient } from 'viem';
+import { NetmarginError } from '../common/errors';
+import type { AdapterProtocol, ProtocolAdapter } from './adapters/types';
+import { getLogsChunked, type GetLogsFn } from './chain/logs';
+import type { BlockRef, KeyWrite, ReorgSafeStore } from './chain/store';
+import { IdentityIndex, syncIdentity } from './identity';
+import { serialize } from './redis/serialize';
+import type { Position } from '../risk/types';
+
+/** One protocol's part of an owner's stored positions (the block stamp is the store's). */
+export interface ProtocolPositions {
+  protocol: AdapterProtocol;
+  positions: Position[];
+  attributes: Record<string, string>;
+}
+
+/** The value stored per owner: every adapter's read, in registry order. */
+export interface OwnerPositions {
+  owner: Address;
+  protocols: ProtocolPositions[];
+}
+
+/** Where the service asks for follow-up work (BullMQ in production: `queueJobSink`). */
+export interface JobSink {
+  refresh(owner: Address, blockNumber: bigint): Promise<void>;
+  risk(owner: Address, blockNumber: bigint): Promise<void>;
+}
+
+export interface IndexerServiceDeps {
+  client: PublicClient;
+  adapters: readonly ProtocolAdapter[];
+  store: ReorgSafeStore<OwnerPositions>;
+  jobs: JobSink;
+  /** `eth_getLogs` binding (`rpcGetLogs(client)`, or a wrapper in tests). */
+  getLogs: GetLogsFn;
+  /** The manifest's start block: identity is built from here. */
+  startBlock: bigint;
+  /** Blocks per `eth_getLogs` request (default 2 000; split on refusal). */
+  chunkSize?: bigint;
+}
+
+export interface BackfillResult {
+  logs: number;
+  /** Owners asked to refresh at `toBlock`, checksummed, sorted. */
+  owners: Address[];
+}
+
+export type RefreshOutcome = 'changed' | 'unchanged' | 'stale';
+
+export class IndexerService {
+  private identity: IdentityIndex;
+  /** Last block whose `Transfer` logs the identity index has applied. */
+  private identityThrough: bigint;
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: IndexerServiceDeps) {
+    this.identity = IdentityIndex.forAdapters(deps.adapters);
+    this.identityThrough = deps.startBlock - 1n;
+  }
+
+  /** The store's anchor for a first backfill up to `toBlock`: its parent, so `toBlock` is the first write. */
+  static async anchorFor(client: PublicClient, toBlock: bigint): Promise<BlockRef> {
+    const b = await client.getBlock({ blockNumber: toBlock });
+    return { number: toBlock - 1n, hash: b.parentHash };
+  }
+
+  async backfill(fromBlock: bigint, toBlock: bigint): Promise<BackfillResult> {
+    const { adapters } = this.deps;
+    const addresses = new Set<Hex>();
+    for (const a of adapters) {
+      for (const w of a.watched) addresses.add(w.address.toLowerCase() as Hex);
+      if (a.ownership) addresses.add(a.ownership.token.toLowerCase() as Hex);
+    }
+    // Identity must cover everything below the range before the range's Transfers are applied.
+    if (this.identityThrough < fromBlock - 1n) await this.syncIdentityTo(fromBlock - 1n);
+    const logs = await getLogsChunked(this.deps.getLogs, {
+      fromBlock,
+      toBlock,
+      address: [...addresses],
+      chunkSize: this.deps.chunkSize,
+    });
+    logs.sort((x, y) =>
+      x.blockNumber === y.blockNumber
+        ? (x.logIndex ?? 0) - (y.logIndex ?? 0)
+        : (x.blockNumber ?? 0n) < (y.blockNumber ?? 0n)
+          ? -1
+          : 1,
+    );
+    const owners = new Set<Address>();
+    // Transfers already applied (a re-run, or a range overlapping an earlier one) are skipped.
+    const fresh = logs.filter((l) => (l.blockNumber ?? 0n) > this.identityThrough);
+    for (const move of this.identity.applyLogs(fresh)) {
+      for (const who of [move.from, move.to]) if (BigInt(who) !== 0n) owners.add(getAddress(who));
+    }
+    if (toBlock > this.identityThrough) this.identityThrough = toBlock;
+    for (const a of adapters) {
+      for (const h of a.accountsFromLogs(logs)) {
+        const owner = h.kind === 'owner' ? h.owner : this.identity.ownerOf(h.protocol, h.accountId);
+        if (owner) owners.add(getAddress(owner));
+      }
+    }
+    const sorted = [...owners].sort();
+    for (const o of sorted) await this.deps.jobs.refresh(o, toBlock);
+    return { logs: logs.length, owners: sorted };
+  }
+
+  /** Reads and stores `owner`'s positions at `blockNumber`; asks for a risk job if they changed. */
+  async handleRefresh(ownerIn: Address, blockNumber: bigint): Promise<RefreshOutcome> {
+    const owner = getAddress(ownerIn);
+    const head = await this.deps.store.head();
+    // The store already moved past this block: a newer refresh of the owner is (or was) due anyway.
+    if (head && blockNumber < head.number) return 'stale';
+    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
+    const block = await this.deps.client.getBlock({ blockNumber });
+    const value = await this.readOwner(owner, blockNumber);
+    const current = await this.deps.store.get(owner);
+    if (current && serialize(current.value) === serialize(value)) return 'unchanged';
+    // Ask first, write second: a crash in between re-runs into the same (deduplicated) risk job id.
+    await this.deps.jobs.risk(owner, blockNumber);
+    await this.serialized(() =>
+      this.write({ number: blockNumber, hash: block.hash }, block.parentHash, { key: owner, value }),
+    );
+    return 'changed';
+  }
+
+  /**
+   * Rolls the store back to `ancestor` (from the head tracker's `reorg` event) and asks for refreshes,
+   * at `refreshAt`, of every owner whose stored value was undone. The identity index is rebuilt from
+   * the start block on its next use.
+   */
+  async onReorg(ancestor: BlockRef, refreshAt: bigint): Promise<Address[]> {
+    const affected = await this.serialized(async () => {
+      const before = await this.deps.store.entries();
+      await this.deps.store.rollbackTo(ancestor);
+      return [...before.entries()]
+        .filter(([, v]) => v.blockNumber > ancestor.number)
+        .map(([k]) => getAddress(k))
+        .sort();
+    });
+    this.identity = IdentityIndex.forAdapters(this.deps.adapters);
+    this.identityThrough = this.deps.startBlock - 1n;
+    for (const o of affected) await this.deps.jobs.refresh(o, refreshAt);
+    return affected;
+  }
+
+  /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
+  async readOwner(owner: Address, blockNumber: bigint): Promise<OwnerPositions> {
+    const client = this.deps.client as unknown as Client;
+    const reads = await Promise.all(
+      this.deps.adapters.map((a) =>
+        a.readPositions(client, this.identity.holderFor(owner, a.protocol), blockNumber),
+      ),
+    );
+    return {
+      owner,
+      protocols: reads.map((r) => ({
+        protocol: r.protocol,
+        positions: r.positions,
+        attributes: r.attributes,
+      })),
+    };
+  }
+
+  private async syncIdentityTo(blockNumber: bigint): Promise<void> {
+    const client = this.deps.client as unknown as Client;
+    await syncIdentity(client, this.identity, this.identityThrough + 1n, blockNumber);
+    this.identityThrough = blockNumber;
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(fn, fn);
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies one write at `block`: bridges the blocks in between, or merges into the head block. */
+  private async write(block: BlockRef, parentHash: Hex, w: KeyWrite<OwnerPositions>): Promise<void> {
+    const { store } = this.deps;
+    const head = await store.head();
+    if (!head)
+      throw new NetmarginError('The positions store has no anchor', {
+        code: 'STORE_NOT_ANCHORED',
+        hint: 'Open the store with an anchor (IndexerService.anchorFor(client, toBlock)) before indexing.',
+      });
+    if (block.number === head.number) {
+      if (head.hash !== block.hash) throw reorgError(block, head.hash);
+      // Merge: every value written at this block plus the new one, applied again as one block.
+      const writes: KeyWrite<OwnerPositions>[] = [];
+      for (const [key, v] of await store.entries())
+        if (v.blockNumber === block.number && key !== w.key) writes.push({ key, value: v.value });
+      writes.push(w);
+      await store.rollbackTo({ number: block.number - 1n, hash: parentHash });
+      await store.applyBlock(block, writes);
+      return;
+    }
+    if (block.number < head.number) return; // stale; checked before reading, re-checked under the lock
+    let tip = head;
+    for (let n = head.number + 1n; n < block.number; n += 1n) {
+      const b = await this.deps.client.getBlock({ blockNumber: n });
+      if (b.parentHash !== tip.hash) throw reorgError({ number: n, hash: b.hash }, tip.hash);
+      tip = { number: n, hash: b.hash };
+      await store.applyBlock(tip, []);
+    }
+    if (parentHash !== tip.hash) throw reorgError(block, tip.hash);
+    await store.applyBlock(block, [w]);
+  }
+}
+
+function reorgError(block: BlockRef, storedHash: Hex): NetmarginError {
+  return new NetmarginError(`Block ${block.number} is not on the branch the store holds`, {
+    code: 'REORG_DETECTED',
+    hint: 'The chain reorganized: call onReorg(commonAncestor) (the head tracker reports it), then retry.',
+    details: { number: block.number.toString(), incoming: block.hash, stored: storedHash },
+  });
+}
