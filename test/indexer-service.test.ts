@@ -1,0 +1,244 @@
+/**
+ * The indexing service end to end on the devnet with real Redis and real BullMQ queues: a backfill
+ * from the manifest's start block runs through the `index-range` and `refresh` workers, and for every
+ * seeded persona the stored positions equal a direct adapter read at the block they are stamped with;
+ * every persona with positions has its `risk` job; a second backfill and re-run refreshes add no risk
+ * job and change no stored byte; after a crash path (Aave and perps liquidations) a live range
+ * refreshes the changed owners.
+ */
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { erc20Abi, maxUint256, type Address, type Client, type PublicClient } from 'viem';
+import { aavePoolAbi, snxPerpsMarketAbi } from '../src/contracts/generated';
+import type { DeploymentManifest, SeededAccount } from '../src/config/manifest';
+import { write } from '../src/devnet/chain';
+import { getFreePort } from '../src/devnet/anvil';
+import { startDevnet, type Devnet } from '../src/devnet/devnet';
+import { runMarketPath } from '../src/devnet/market';
+import { createAdapters } from '../src/indexer/adapters';
+import type { ProtocolAdapter } from '../src/indexer/adapters/types';
+import { rpcGetLogs } from '../src/indexer/chain/logs';
+import { IdentityIndex, syncIdentity } from '../src/indexer/identity';
+import { IndexerService, type OwnerPositions } from '../src/indexer/indexer.service';
+import { IndexRangeProcessor, processorHandlers, RefreshProcessor } from '../src/indexer/processors';
+import {
+  closeQueues,
+  createQueues,
+  enqueue,
+  jobIds,
+  queueJobSink,
+  startWorkers,
+  type IndexerQueues,
+  type QueueName,
+} from '../src/indexer/queues';
+import { redisKeys } from '../src/indexer/redis/keys';
+import { RedisReorgStore } from '../src/indexer/redis/redis-store';
+import { serialize } from '../src/indexer/redis/serialize';
+import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/indexer/redis/test-redis';
+
+let devnet: Devnet;
+let m: DeploymentManifest;
+let client: PublicClient;
+let adapters: ProtocolAdapter[];
+let redis: Redis;
+let network: string;
+let queues: IndexerQueues;
+let workers: Worker[] = [];
+let store: RedisReorgStore<OwnerPositions>;
+let service: IndexerService;
+let startBlock: bigint;
+let backfilledTo: bigint;
+
+const persona = (name: string): SeededAccount => {
+  const a = m.accounts.find((x) => x.persona === name);
+  if (!a) throw new Error(`persona ${name} not in manifest`);
+  return a;
+};
+
+const head = (): Promise<bigint> => client.getBlockNumber({ cacheTime: 0 });
+
+beforeAll(async () => {
+  redis = await connectTestRedis();
+  network = testNetwork();
+  devnet = await startDevnet({ port: await getFreePort(), blockTimeSec: 0, manifestPath: null });
+  m = devnet.manifest;
+  client = devnet.clients.publicClient as unknown as PublicClient;
+  adapters = createAdapters(m);
+  startBlock = BigInt(m.network.startBlock);
+  backfilledTo = await head();
+  const connection = { url: redisUrl(), maxRetriesPerRequest: null };
+  queues = createQueues(connection, network);
+  store = await RedisReorgStore.open<OwnerPositions>({
+    redis,
+    keys: redisKeys(network).reorgStore('positions'),
+    anchor: await IndexerService.anchorFor(client, backfilledTo),
+  });
+  service = new IndexerService({
+    client,
+    adapters,
+    store,
+    jobs: queueJobSink(queues),
+    getLogs: rpcGetLogs(client),
+    startBlock,
+  });
+  // The `risk` queue is the risk engine's: this process only produces its jobs.
+  workers = startWorkers(
+    connection,
+    network,
+    processorHandlers({
+      indexRange: new IndexRangeProcessor(service),
+      refresh: new RefreshProcessor(service),
+    }),
+    { queues: ['index-range', 'refresh'] },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()));
+  if (queues) await closeQueues(queues);
+  if (redis) {
+    await deleteKeys(redis, redisKeys(network).prefix);
+    redis.disconnect();
+  }
+  await devnet?.stop();
+});
+
+/** Waits until the queues this process drains are empty; a failed job fails the test with its reason. */
+async function drained(timeoutMs = 40_000): Promise<void> {
+  const names: QueueName[] = ['index-range', 'refresh'];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let pending = 0;
+    for (const q of names) {
+      const c = await queues[q].getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+      if ((c.failed ?? 0) > 0) {
+        const [job] = await queues[q].getFailed(0, 0);
+        throw new Error(`a ${q} job failed: ${job?.failedReason}`);
+      }
+      pending += (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+    }
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`queues not drained after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** An independent read: identity rebuilt from the start block, every adapter read at `block`. */
+async function directRead(owner: Address, block: bigint): Promise<OwnerPositions> {
+  const identity = IdentityIndex.forAdapters(adapters);
+  await syncIdentity(client as unknown as Client, identity, startBlock, block);
+  const reads = await Promise.all(
+    adapters.map((a) =>
+      a.readPositions(client as unknown as Client, identity.holderFor(owner, a.protocol), block),
+    ),
+  );
+  return {
+    owner,
+    protocols: reads.map((r) => ({ protocol: r.protocol, positions: r.positions, attributes: r.attributes })),
+  };
+}
+
+const hasPositions = (v: OwnerPositions): boolean => v.protocols.some((p) => p.positions.length > 0);
+
+async function riskJobIds(): Promise<string[]> {
+  const jobs = await queues.risk.getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
+  return jobs.map((j) => j.id ?? '').sort();
+}
+
+/** Every persona: stored value equals a direct read at its stamp; returns how many have positions. */
+async function expectStoredEqualsChain(): Promise<number> {
+  let withPositions = 0;
+  const risk = new Set(await riskJobIds());
+  for (const p of m.accounts) {
+    const stored = await store.get(p.address);
+    if (!stored) {
+      // Never touched by an event: must hold nothing anywhere.
+      expect(hasPositions(await directRead(p.address, backfilledTo))).toBe(false);
+      continue;
+    }
+    expect(stored.blockHash).toBe((await client.getBlock({ blockNumber: stored.blockNumber })).hash);
+    expect(serialize(stored.value)).toBe(serialize(await directRead(p.address, stored.blockNumber)));
+    if (hasPositions(stored.value)) {
+      withPositions += 1;
+      expect(risk.has(jobIds.risk(p.address, stored.blockNumber))).toBe(true);
+    }
+  }
+  return withPositions;
+}
+
+describe('indexing service on the devnet', () => {
+  it('backfills from the start block through the workers: stored positions equal the chain', async () => {
+    await enqueue(
+      queues,
+      'index-range',
+      { fromBlock: startBlock.toString(), toBlock: backfilledTo.toString() },
+      jobIds.range(startBlock, backfilledTo),
+    );
+    await drained();
+    const withPositions = await expectStoredEqualsChain();
+    expect(withPositions).toBeGreaterThanOrEqual(3);
+    expect((await store.head())?.number).toBe(backfilledTo);
+  }, 60_000);
+
+  it('adds no risk job and changes no stored byte when the backfill and the refreshes run again', async () => {
+    const riskBefore = await riskJobIds();
+    const before = serialize([...(await store.entries())].sort());
+    // The same range again (deduplicated by job id), then every refresh re-run directly.
+    await enqueue(
+      queues,
+      'index-range',
+      { fromBlock: startBlock.toString(), toBlock: backfilledTo.toString() },
+      jobIds.range(startBlock, backfilledTo),
+    );
+    const again = await service.backfill(startBlock, backfilledTo);
+    expect(again.owners.length).toBeGreaterThan(0);
+    await drained();
+    for (const owner of again.owners)
+      expect(await service.handleRefresh(owner, backfilledTo)).toBe('unchanged');
+    expect(await riskJobIds()).toEqual(riskBefore);
+    expect(serialize([...(await store.entries())].sort())).toBe(before);
+  }, 60_000);
+
+  it('after a crash path with liquidations, a live range refreshes the changed owners', async () => {
+    const from = backfilledTo + 1n;
+    const nearLiq = persona('aave-near-liquidation');
+    const highLev = persona('perps-high-leverage');
+    const liquidator = persona('liquidator-bot');
+    const beforeNearLiq = await store.get(nearLiq.address);
+    const beforeHighLev = await store.get(highLev.address);
+    await runMarketPath(devnet.clients, m, 'crash', { clock: 'instant', steps: 6 });
+    await write(devnet.clients, liquidator.address, m.tokens.USDC.address, erc20Abi, 'approve', [
+      m.aave.pool,
+      maxUint256,
+    ]);
+    await write(devnet.clients, liquidator.address, m.aave.pool, aavePoolAbi, 'liquidationCall', [
+      m.tokens.WETH.address,
+      m.tokens.USDC.address,
+      nearLiq.address,
+      maxUint256,
+      false,
+    ]);
+    const perpsMarket = m.venues.perps!.contracts.perpsMarket!;
+    await write(devnet.clients, liquidator.address, perpsMarket, snxPerpsMarketAbi, 'liquidate', [
+      BigInt(highLev.venueAccounts.perps!),
+    ]);
+    await devnet.clients.testClient.mine({ blocks: 2 });
+    const to = await head();
+    const touched = await service.backfill(from, to);
+    await drained();
+    // The liquidated owners are named by the logs, re-read at the live block, changed, and sent to risk.
+    expect(touched.owners).toEqual(expect.arrayContaining([nearLiq.address, highLev.address]));
+    const risk = new Set(await riskJobIds());
+    for (const [who, before] of [
+      [nearLiq, beforeNearLiq],
+      [highLev, beforeHighLev],
+    ] as const) {
+      const stored = await store.get(who.address);
+      expect(stored?.blockNumber).toBe(to);
+      expect(serialize(stored?.value)).not.toBe(serialize(before?.value));
+      expect(risk.has(jobIds.risk(who.address, to))).toBe(true);
+    }
+    backfilledTo = to;
+    await expectStoredEqualsChain();
+  }, 60_000);
+});
