@@ -98,6 +98,21 @@ describe('IndexerService', () => {
     expect(asked).toEqual([`risk-${alice}-10`, `risk-${bob}-10`, `risk-${alice}-14`]);
   });
 
+  it('merges a second owner into the head block in one store step that a reorg undoes whole', async () => {
+    const { store, asked, service, chain } = setup((o) => (o === alice ? 1n : 2n));
+    await service.handleRefresh(bob, 10n);
+    const rollback = jest.spyOn(store, 'rollbackTo');
+    const amend = jest.spyOn(store, 'amendHead');
+    await service.handleRefresh(alice, 10n);
+    expect(rollback).not.toHaveBeenCalled();
+    expect(amend).toHaveBeenCalledTimes(1);
+    expect(store.pendingBlocks).toBe(1);
+    const undone = await service.onReorg({ number: 9n, hash: chain.hash(9n) }, 11n);
+    expect(undone).toEqual([alice, bob].sort());
+    expect(await store.entries()).toEqual(new Map());
+    expect(asked.slice(-2).sort()).toEqual([`refresh-${alice}-11`, `refresh-${bob}-11`].sort());
+  });
+
   it('refuses to store a block of another branch than the store holds', async () => {
     const { chain, service, store } = setup((_o, b) => b);
     await service.handleRefresh(alice, 10n);

@@ -15,8 +15,8 @@
  *
  * The store takes one block at a time, in order. Refreshes at a later block first apply the blocks in
  * between with no writes (their hashes checked parent by parent, so a reorg is noticed rather than
- * stored), and a second owner refreshed at the store's head block is merged into that block (undo it,
- * apply it again with both owners' values). Writes to one store are therefore serialized: in this
+ * stored), and a second owner refreshed at the store's head block is added to that block in one
+ * atomic step (`amendHead`). Writes to one store are therefore serialized: in this
  * process by a promise chain, across processes by running one `refresh` worker (concurrency 1) per
  * network; reads from the chain, the expensive part, stay parallel in `index-range` workers.
  */
@@ -206,13 +206,8 @@ export class IndexerService {
       });
     if (block.number === head.number) {
       if (head.hash !== block.hash) throw reorgError(block, head.hash);
-      // Merge: every value written at this block plus the new one, applied again as one block.
-      const writes: KeyWrite<OwnerPositions>[] = [];
-      for (const [key, v] of await store.entries())
-        if (v.blockNumber === block.number && key !== w.key) writes.push({ key, value: v.value });
-      writes.push(w);
-      await store.rollbackTo({ number: block.number - 1n, hash: parentHash });
-      await store.applyBlock(block, writes);
+      // Merge into the head block in one atomic store step (its undo log keeps the pre-block values).
+      await store.amendHead(block, [w]);
       return;
     }
     if (block.number < head.number) return; // stale; checked before reading, re-checked under the lock

@@ -7,7 +7,9 @@
  * of the new branch are then applied again. Applying a block twice with the same hash is a no-op
  * (handlers may be redelivered); applying a different block at a height already applied is refused
  * (the caller must roll back first). `finalize(n)` drops undo logs at or below `n`: finalized blocks
- * never roll back.
+ * never roll back. `amendHead(block, writes)` adds writes to the pending head block in one step
+ * (its undo log keeps each key's value from before the block), so a second writer at the head's
+ * height never has to undo and re-apply the block, which would be two steps a crash could split.
  *
  * The interface is async and speaks in plain keys and values so a Redis implementation (one hash
  * for values, one list per block for the undo log, applied in a MULTI) can sit behind it;
@@ -41,6 +43,13 @@ export interface ReorgSafeStore<T> {
   head(): Promise<BlockRef | undefined>;
   /** Applies one block's writes; the block must be the child of `head()` by number. */
   applyBlock(block: BlockRef, writes: KeyWrite<T>[]): Promise<void>;
+  /**
+   * Adds `writes` to the block that is the head now (same number and hash, and not yet finalized:
+   * the anchor has no undo log). A later rollback of that block restores each key's value from
+   * before the block, however many times it was amended. Refusals: BLOCK_GAP (no head, or another
+   * height), BLOCK_CONFLICT (another hash), BLOCK_FINALIZED (the head is the anchor).
+   */
+  amendHead(block: BlockRef, writes: KeyWrite<T>[]): Promise<void>;
   /** Undoes every block above `ancestor`; returns how many blocks were undone. */
   rollbackTo(ancestor: BlockRef): Promise<number>;
   /** Forgets undo logs at or below `blockNumber`. */
@@ -123,6 +132,38 @@ export class ReorgBuffer<T> implements ReorgSafeStore<T> {
       else this.values.set(w.key, { value: w.value, blockNumber: block.number, blockHash: block.hash });
     }
     this.applied.push({ ref: block, undo });
+  }
+
+  async amendHead(block: BlockRef, writes: KeyWrite<T>[]): Promise<void> {
+    const head = await this.head();
+    if (!head || head.number !== block.number)
+      throw new NetmarginError(`Block ${block.number} is not the store's head ${head?.number ?? '(none)'}`, {
+        code: 'BLOCK_GAP',
+        hint: 'amendHead only adds to the current head block; apply a new block with applyBlock.',
+        details: { number: block.number.toString(), head: head?.number.toString() },
+      });
+    if (head.hash !== block.hash)
+      throw new NetmarginError(`Block ${block.number} is the head with another hash`, {
+        code: 'BLOCK_CONFLICT',
+        hint: 'Roll back to the common ancestor (rollbackTo) before applying the new branch.',
+        details: { number: block.number.toString(), applied: head.hash, incoming: block.hash },
+      });
+    const top = this.applied[this.applied.length - 1];
+    if (!top)
+      throw new NetmarginError(`Block ${block.number} is the store's anchor and cannot be amended`, {
+        code: 'BLOCK_FINALIZED',
+        hint: 'The anchor has no undo log; write at a later block with applyBlock.',
+        details: { number: block.number.toString(), anchor: head.hash },
+      });
+    const seen = new Set(top.undo.map((u) => u.key));
+    for (const w of writes) {
+      if (!seen.has(w.key)) {
+        seen.add(w.key);
+        top.undo.push({ key: w.key, prior: this.values.get(w.key) });
+      }
+      if (w.value === null) this.values.delete(w.key);
+      else this.values.set(w.key, { value: w.value, blockNumber: block.number, blockHash: block.hash });
+    }
   }
 
   async rollbackTo(ancestor: BlockRef): Promise<number> {

@@ -142,6 +142,41 @@ describe('RedisReorgStore', () => {
     }
   });
 
+  it('amends the head block all-or-nothing when the writer dies mid-call, undo log included', async () => {
+    const keysInBlock = Array.from({ length: 2000 }, (_, i) => `acct${i}`);
+    const firstHalf = keysInBlock.slice(0, 1000);
+    for (let i = 0; i < 8; i += 1) {
+      const storeKeys = keys.reorgStore(`amendCrash${i}`);
+      const writer = await connectTestRedis();
+      const s = await RedisReorgStore.open<bigint>({ redis: writer, keys: storeKeys, anchor: ref(0n) });
+      await s.applyBlock(
+        ref(1n),
+        firstHalf.map((key) => ({ key, value: 1n })),
+      );
+      const inFlight = s.amendHead(
+        ref(1n),
+        keysInBlock.map((key) => ({ key, value: 2n })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, i));
+      writer.disconnect();
+      await inFlight.catch(() => undefined);
+
+      const after = await RedisReorgStore.open<bigint>({ redis, keys: storeKeys });
+      const entries = await after.entries();
+      const seen = new Set([...entries.values()].map((v) => `${v.value}@${v.blockNumber}`));
+      // Before the amend: the first half at 1. After it: every key at 2. Never a mix.
+      if (entries.size === firstHalf.length) expect(seen).toEqual(new Set(['1@1']));
+      else {
+        expect(entries.size).toBe(keysInBlock.length);
+        expect(seen).toEqual(new Set(['2@1']));
+      }
+      expect(await after.head()).toEqual(ref(1n));
+      // Either way the block's undo log is whole: rolling it back restores the anchor's (empty) state.
+      expect(await after.rollbackTo(ref(0n))).toBe(1);
+      expect((await after.entries()).size).toBe(0);
+    }
+  });
+
   it('refuses block numbers a Redis score cannot hold exactly', async () => {
     const s = await RedisReorgStore.open<bigint>({ redis, keys: keys.reorgStore('limits') });
     await expect(s.applyBlock(ref(2n ** 53n), [])).rejects.toThrow(/block\.number/);

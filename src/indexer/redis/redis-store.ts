@@ -7,7 +7,8 @@
  * `BlockStamped<T>` values, a sorted set of applied blocks above the finalized line, one hash of
  * per-block undo logs, and the anchor (the finalized block the state rests on).
  *
- * Atomicity: every mutating operation (seed, applyBlock, rollbackTo, finalize) is ONE Lua script.
+ * Atomicity: every mutating operation (seed, applyBlock, amendHead, rollbackTo, finalize) is ONE
+ * Lua script.
  * Redis runs a script to completion with no other command in between, so another process (or a
  * crash of this one) sees either the state before the block or after it, never half. All checks
  * happen in the script before its first write. Values are serialized in TypeScript before the
@@ -67,6 +68,33 @@ for i = 3, #ARGV, 2 do
 end
 redis.call('ZADD', KEYS[2], ARGV[1], member)
 redis.call('HSET', KEYS[3], member, cjson.encode(undo))
+return {'OK'}
+`;
+
+/**
+ * KEYS: values, blocks, undo, anchor. ARGV: number, hash, then key / serialized-or-'' pairs. Adds
+ * the writes to the top applied block; a key already in its undo log keeps its earliest prior.
+ */
+const AMEND_LUA = `${HEAD_LUA}
+local member = ARGV[1] .. ':' .. ARGV[2]
+local headN, headMember = head()
+if not headN or headN ~= tonumber(ARGV[1]) then return {'GAP', headMember or ''} end
+if headMember ~= member then return {'CONFLICT', headMember} end
+local raw = redis.call('HGET', KEYS[3], member)
+if not raw then return {'FINALIZED', headMember} end
+local log = cjson.decode(raw)
+local seen = {}
+for i = 1, #log, 2 do seen[log[i]] = true end
+for i = 3, #ARGV, 2 do
+  local k, v = ARGV[i], ARGV[i + 1]
+  if not seen[k] then
+    seen[k] = true
+    log[#log + 1] = k
+    log[#log + 1] = redis.call('HGET', KEYS[1], k) or ''
+  end
+  if v == '' then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, v) end
+end
+redis.call('HSET', KEYS[3], member, cjson.encode(log))
 return {'OK'}
 `;
 
@@ -186,9 +214,9 @@ export class RedisReorgStore<T> implements ReorgSafeStore<T> {
     return this.redis.zcard(this.keys.blocks);
   }
 
-  async applyBlock(block: BlockRef, writes: KeyWrite<T>[]): Promise<void> {
-    const number = blockNumberArg('block.number', block.number);
-    const args: string[] = [number, block.hash];
+  /** Script arguments for one block's writes: number, hash, then key / serialized-or-'' pairs. */
+  private writeArgs(block: BlockRef, writes: KeyWrite<T>[]): string[] {
+    const args: string[] = [blockNumberArg('block.number', block.number), block.hash];
     for (const w of writes)
       args.push(
         w.key,
@@ -196,6 +224,12 @@ export class RedisReorgStore<T> implements ReorgSafeStore<T> {
           ? ''
           : serialize({ value: w.value, blockNumber: block.number, blockHash: block.hash }),
       );
+    return args;
+  }
+
+  async applyBlock(block: BlockRef, writes: KeyWrite<T>[]): Promise<void> {
+    const args = this.writeArgs(block, writes);
+    const number = block.number.toString();
     const [status, other] = (await this.redis.eval(APPLY_LUA, ...this.keyArgs, ...args)) as [string, string?];
     const details = { number, incoming: block.hash, stored: parseMember(other ?? '')?.hash };
     switch (status) {
@@ -225,6 +259,41 @@ export class RedisReorgStore<T> implements ReorgSafeStore<T> {
         );
       default:
         throw new NetmarginError(`Unexpected reply from the apply script: ${String(status)}`, {
+          code: 'REDIS_SCRIPT',
+        });
+    }
+  }
+
+  async amendHead(block: BlockRef, writes: KeyWrite<T>[]): Promise<void> {
+    const args = this.writeArgs(block, writes);
+    const [status, other] = (await this.redis.eval(AMEND_LUA, ...this.keyArgs, ...args)) as [string, string?];
+    const stored = parseMember(other ?? '');
+    switch (status) {
+      case 'OK':
+        return;
+      case 'GAP':
+        throw new NetmarginError(
+          `Block ${block.number} is not the store's head ${stored?.number ?? '(none)'}`,
+          {
+            code: 'BLOCK_GAP',
+            hint: 'amendHead only adds to the current head block; apply a new block with applyBlock.',
+            details: { number: block.number.toString(), head: stored?.number.toString() },
+          },
+        );
+      case 'CONFLICT':
+        throw new NetmarginError(`Block ${block.number} is the head with another hash`, {
+          code: 'BLOCK_CONFLICT',
+          hint: 'Roll back to the common ancestor (rollbackTo) before applying the new branch.',
+          details: { number: block.number.toString(), applied: stored?.hash, incoming: block.hash },
+        });
+      case 'FINALIZED':
+        throw new NetmarginError(`Block ${block.number} is the store's anchor and cannot be amended`, {
+          code: 'BLOCK_FINALIZED',
+          hint: 'The anchor has no undo log; write at a later block with applyBlock.',
+          details: { number: block.number.toString(), anchor: stored?.hash },
+        });
+      default:
+        throw new NetmarginError(`Unexpected reply from the amend script: ${String(status)}`, {
           code: 'REDIS_SCRIPT',
         });
     }

@@ -1,7 +1,7 @@
 /**
  * One behavioural spec, run against the in-memory `ReorgBuffer` and the Redis `RedisReorgStore`,
  * plus a seeded differential run that drives both with the same random operations (applies on
- * random branches and heights, redeliveries, rollbacks to random blocks, finalizes) and requires
+ * random branches and heights, amends of the head block, redeliveries, rollbacks to random blocks, finalizes) and requires
  * the same state, head and error code after every step. If the two ever drift, this fails.
  */
 import type { Redis } from 'ioredis';
@@ -124,6 +124,48 @@ describe.each(factories)('ReorgSafeStore contract: %s', (_name, make) => {
     expect(await s.head()).toEqual(ref(7n));
   });
 
+  it('amends the head block so a rollback restores the values from before the block', async () => {
+    const s = await make(ref(10n), [['a', { value: 1n, blockNumber: 10n, blockHash: ref(10n).hash }]]);
+    await s.applyBlock(ref(11n), [{ key: 'b', value: 2n }]);
+    const atAncestor = await s.entries();
+    await s.applyBlock(ref(12n), [{ key: 'a', value: 5n }]);
+    await s.amendHead(ref(12n), [
+      { key: 'a', value: 6n },
+      { key: 'b', value: null },
+      { key: 'c', value: 3n },
+    ]);
+    await s.amendHead(ref(12n), [
+      { key: 'c', value: 4n },
+      { key: 'b', value: 9n },
+    ]);
+    expect(await s.get('a')).toEqual({ value: 6n, blockNumber: 12n, blockHash: ref(12n).hash });
+    expect(await values(s)).toEqual({ a: 6n, b: 9n, c: 4n });
+    expect(await s.head()).toEqual(ref(12n));
+    expect(await s.rollbackTo(ref(11n))).toBe(1);
+    // 'a' was written before the amends, 'b' and 'c' only by them: all back to the pre-block values.
+    expect(await s.entries()).toEqual(atAncestor);
+  });
+
+  it('refuses to amend anything but the pending head block', async () => {
+    const s = await make(ref(10n));
+    await expect(s.amendHead(ref(10n), [{ key: 'a', value: 1n }])).rejects.toMatchObject({
+      code: 'BLOCK_FINALIZED',
+    });
+    await s.applyBlock(ref(11n), [{ key: 'a', value: 1n }]);
+    await expect(s.amendHead(ref(12n), [{ key: 'a', value: 2n }])).rejects.toMatchObject({
+      code: 'BLOCK_GAP',
+    });
+    await expect(s.amendHead(ref(10n), [{ key: 'a', value: 2n }])).rejects.toMatchObject({
+      code: 'BLOCK_GAP',
+    });
+    await expect(s.amendHead(ref(11n, 1), [{ key: 'a', value: 2n }])).rejects.toMatchObject({
+      code: 'BLOCK_CONFLICT',
+    });
+    expect(await values(s)).toEqual({ a: 1n });
+    const empty = await make();
+    await expect(empty.amendHead(ref(1n), [])).rejects.toMatchObject({ code: 'BLOCK_GAP' });
+  });
+
   it('cannot roll back below what it finalized', async () => {
     const s = await make(ref(10n));
     for (let n = 11n; n <= 15n; n += 1n) await s.applyBlock(ref(n), [{ key: 'a', value: n }]);
@@ -195,7 +237,16 @@ describe('ReorgBuffer and RedisReorgStore under the same random operations', () 
         const head = (await mem.head())?.number ?? 0n;
         const r = rnd();
         let op: (s: ReorgSafeStore<bigint>) => Promise<unknown>;
-        if (r < 0.55) {
+        if (r < 0.15) {
+          // Amend: mostly the head itself, sometimes another height or branch.
+          const n = head + BigInt([0, 0, 0, 1, -1][pick(5)] as number);
+          const block = rnd() < 0.8 ? ((await mem.head()) ?? ref(n)) : ref(n < 0n ? 0n : n, pick(3));
+          const writes = Array.from({ length: pick(4) }, () => ({
+            key: `k${pick(5)}`,
+            value: rnd() < 0.25 ? null : BigInt(pick(1000)) * 10n ** 20n,
+          }));
+          op = (s) => s.amendHead(block, writes);
+        } else if (r < 0.6) {
           // Mostly the next block, sometimes a redelivery, a conflict, a gap or an old block.
           const n = head + BigInt([1, 1, 1, 1, 0, 2, -1, -3][pick(8)] as number);
           const block = ref(n < 0n ? 0n : n, pick(3));
@@ -225,6 +276,12 @@ describe('ReorgBuffer and RedisReorgStore under the same random operations', () 
       }
     }
     // The run exercised the refusals, not only the happy path.
-    expect([...codes].sort()).toEqual(['BLOCK_CONFLICT', 'BLOCK_GAP', 'ROLLBACK_OUT_OF_RANGE', 'ok']);
+    expect([...codes].sort()).toEqual([
+      'BLOCK_CONFLICT',
+      'BLOCK_FINALIZED',
+      'BLOCK_GAP',
+      'ROLLBACK_OUT_OF_RANGE',
+      'ok',
+    ]);
   });
 });
