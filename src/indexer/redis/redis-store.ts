@@ -7,10 +7,9 @@
  * `BlockStamped<T>` values, a sorted set of applied blocks above the finalized line, one hash of
  * per-block undo logs, and the anchor (the finalized block the state rests on).
  *
- * Atomicity: every mutating operation (seed, applyBlock, amendHead, rollbackTo, finalize) is ONE
- * Lua script.
- * Redis runs a script to completion with no other command in between, so another process (or a
- * crash of this one) sees either the state before the block or after it, never half. All checks
+ * Atomicity: every mutating operation (seed, applyBlock, amendHead, rollbackTo, finalize) is one
+ * Lua script. Redis runs a script to completion with no other command in between, so another process
+ * (or a crash of this one) sees either the state before the block or after it, never half. All checks
  * happen in the script before its first write. Values are serialized in TypeScript before the
  * script is sent, so a value that cannot be stored fails before anything reaches Redis.
  *
