@@ -24,7 +24,7 @@ import { IndexRangeProcessor, processorHandlers, RefreshProcessor } from '../src
 import {
   closeQueues,
   createQueues,
-  enqueue,
+  enqueueRange,
   jobIds,
   queueJobSink,
   startWorkers,
@@ -160,7 +160,9 @@ async function expectStoredEqualsChain(): Promise<number> {
     expect(serialize(stored.value)).toBe(serialize(await directRead(p.address, stored.blockNumber)));
     if (hasPositions(stored.value)) {
       withPositions += 1;
-      expect(risk.has(jobIds.risk(p.address, stored.blockNumber))).toBe(true);
+      expect(risk.has(jobIds.risk(p.address, { number: stored.blockNumber, hash: stored.blockHash }))).toBe(
+        true,
+      );
     }
   }
   return withPositions;
@@ -168,12 +170,7 @@ async function expectStoredEqualsChain(): Promise<number> {
 
 describe('indexing service on the devnet', () => {
   it('backfills from the start block through the workers: stored positions equal the chain', async () => {
-    await enqueue(
-      queues,
-      'index-range',
-      { fromBlock: startBlock.toString(), toBlock: backfilledTo.toString() },
-      jobIds.range(startBlock, backfilledTo),
-    );
+    await enqueueRange(queues, startBlock, backfilledTo, await service.blockRef(backfilledTo));
     await drained();
     const withPositions = await expectStoredEqualsChain();
     expect(withPositions).toBeGreaterThanOrEqual(3);
@@ -184,12 +181,7 @@ describe('indexing service on the devnet', () => {
     const riskBefore = await riskJobIds();
     const before = serialize([...(await store.entries())].sort());
     // The same range again (deduplicated by job id), then every refresh re-run directly.
-    await enqueue(
-      queues,
-      'index-range',
-      { fromBlock: startBlock.toString(), toBlock: backfilledTo.toString() },
-      jobIds.range(startBlock, backfilledTo),
-    );
+    await enqueueRange(queues, startBlock, backfilledTo, await service.blockRef(backfilledTo));
     const again = await service.backfill(startBlock, backfilledTo);
     expect(again.owners.length).toBeGreaterThan(0);
     await drained();
@@ -236,7 +228,7 @@ describe('indexing service on the devnet', () => {
       const stored = await store.get(who.address);
       expect(stored?.blockNumber).toBe(to);
       expect(serialize(stored?.value)).not.toBe(serialize(before?.value));
-      expect(risk.has(jobIds.risk(who.address, to))).toBe(true);
+      expect(risk.has(jobIds.risk(who.address, await service.blockRef(to)))).toBe(true);
     }
     backfilledTo = to;
     await expectStoredEqualsChain();
@@ -270,7 +262,7 @@ describe('indexing service across a reorg on the devnet', () => {
       code: 'REORG_DETECTED',
     });
 
-    const undone = await service.onReorg(ancestor, newTip);
+    const undone = await service.onReorg(ancestor, await service.blockRef(newTip));
     expect(undone).toEqual([...changed].sort());
     // (The refresh worker may already be writing: the head is checked once the queue is drained.)
     await drained();

@@ -53,8 +53,9 @@ function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] =
   const store = new ReorgBuffer<OwnerPositions>({ number: 9n, hash: chain.hash(9n) });
   const asked: string[] = [];
   const jobs: JobSink = {
-    refresh: async (o, b) => void asked.push(`refresh-${o}-${b}`),
-    risk: async (o, b) => void asked.push(`risk-${o}-${b}`),
+    refresh: async (o, b) => void asked.push(`refresh-${o}-${b.number}`),
+    advance: async (b) => void asked.push(`advance-${b.number}`),
+    risk: async (o, b) => void asked.push(`risk-${o}-${b.number}`),
   };
   const service = new IndexerService({
     client: chain.client(),
@@ -94,8 +95,40 @@ describe('IndexerService', () => {
     expect((await store.head())?.number).toBe(14n);
     expect(balanceOf((await store.get(alice))?.value)).toBe('3');
     expect((await store.get(bob))?.blockNumber).toBe(10n);
+    // Below the head: re-asked at the head, whose state includes block 12.
     expect(await service.handleRefresh(bob, 12n)).toBe('stale');
-    expect(asked).toEqual([`risk-${alice}-10`, `risk-${bob}-10`, `risk-${alice}-14`]);
+    expect(asked).toEqual([`risk-${alice}-10`, `risk-${bob}-10`, `risk-${alice}-14`, `refresh-${bob}-14`]);
+  });
+
+  it('drops a refresh or an advance for a block the chain no longer has', async () => {
+    const { chain, service, store, asked } = setup(() => 1n);
+    const old = { number: 12n, hash: chain.hash(12n) };
+    chain.forkAt = 11n;
+    chain.branch = 1;
+    expect(await service.handleRefresh(alice, old)).toBe('stale');
+    expect(await service.handleAdvance(old)).toBe('stale');
+    expect(await store.entries()).toEqual(new Map());
+    expect(asked).toEqual([]);
+    expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
+  });
+
+  it('advances the head over blocks without writes, checking each parent; at or below the head it is a no-op', async () => {
+    const { chain, service, store } = setup(() => 1n);
+    await service.handleRefresh(alice, 10n);
+    const to = { number: 130n, hash: chain.hash(130n) };
+    expect(await service.handleAdvance(to)).toBe('changed');
+    expect(await store.head()).toEqual(to);
+    expect(store.pendingBlocks).toBe(121);
+    expect(await service.handleAdvance(to)).toBe('unchanged');
+    expect(await service.handleAdvance({ number: 20n, hash: chain.hash(20n) })).toBe('unchanged');
+    expect((await store.get(alice))?.blockNumber).toBe(10n);
+    // The chain forks below the store's head: the next advance is refused rather than stored.
+    chain.forkAt = 100n;
+    chain.branch = 2;
+    await expect(service.handleAdvance({ number: 150n, hash: chain.hash(150n) })).rejects.toMatchObject({
+      code: 'REORG_DETECTED',
+    });
+    expect(await store.head()).toEqual(to);
   });
 
   it('merges a second owner into the head block in one store step that a reorg undoes whole', async () => {
@@ -107,7 +140,10 @@ describe('IndexerService', () => {
     expect(rollback).not.toHaveBeenCalled();
     expect(amend).toHaveBeenCalledTimes(1);
     expect(store.pendingBlocks).toBe(1);
-    const undone = await service.onReorg({ number: 9n, hash: chain.hash(9n) }, 11n);
+    const undone = await service.onReorg(
+      { number: 9n, hash: chain.hash(9n) },
+      { number: 11n, hash: chain.hash(11n) },
+    );
     expect(undone).toEqual([alice, bob].sort());
     expect(await store.entries()).toEqual(new Map());
     expect(asked.slice(-2).sort()).toEqual([`refresh-${alice}-11`, `refresh-${bob}-11`].sort());
@@ -126,14 +162,17 @@ describe('IndexerService', () => {
     const { store, asked, service, chain } = setup((o, b) => (o === alice ? b : 7n));
     await service.handleRefresh(bob, 10n);
     await service.handleRefresh(alice, 12n);
-    const undone = await service.onReorg({ number: 11n, hash: chain.hash(11n) }, 15n);
+    const undone = await service.onReorg(
+      { number: 11n, hash: chain.hash(11n) },
+      { number: 15n, hash: chain.hash(15n) },
+    );
     expect(undone).toEqual([alice]);
     expect(await store.get(alice)).toBeUndefined();
     expect((await store.get(bob))?.blockNumber).toBe(10n);
     expect(asked.slice(-1)).toEqual([`refresh-${alice}-15`]);
   });
 
-  it('backfills: every owner named by the logs is asked to refresh at the range end', async () => {
+  it('backfills: every owner named by the logs is asked to refresh at the range end, then the head advances there', async () => {
     const log = (owner: Address, block: bigint): Log =>
       ({
         address: bob,
@@ -144,6 +183,20 @@ describe('IndexerService', () => {
     const { asked, service } = setup(() => 1n, [log(bob, 3n), log(alice, 5n), log(bob, 8n), log(alice, 30n)]);
     const res = await service.backfill(1n, 20n);
     expect(res).toEqual({ logs: 3, owners: [alice, bob].sort() });
-    expect(asked.sort()).toEqual([`refresh-${alice}-20`, `refresh-${bob}-20`].sort());
+    expect(asked.slice(0, 2).sort()).toEqual([`refresh-${alice}-20`, `refresh-${bob}-20`].sort());
+    expect(asked.slice(2)).toEqual(['advance-20']);
+  });
+
+  it('backfills a range with its owners refreshed at a later block (a first sync reads state once)', async () => {
+    const log = (owner: Address, block: bigint): Log =>
+      ({
+        address: bob,
+        blockNumber: block,
+        logIndex: 0,
+        topics: [pad(owner, { size: 32 })],
+      }) as unknown as Log;
+    const { asked, service, chain } = setup(() => 1n, [log(alice, 5n)]);
+    await service.backfill(1n, 20n, { number: 90n, hash: chain.hash(90n) });
+    expect(asked).toEqual([`refresh-${alice}-90`, 'advance-90']);
   });
 });

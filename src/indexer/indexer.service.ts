@@ -1,13 +1,18 @@
 /**
  * `IndexerService`: the indexer's logic between the chain parts and the queues.
  *
- * - `backfill(from, to)` reads the watched contracts' logs in chunks, follows ERC-721 `Transfer`s into
- *   the identity index, and asks for one `refresh` per owner the logs touch, at `to`;
+ * - `backfill(from, to, refreshAt)` reads the watched contracts' logs in chunks, follows ERC-721
+ *   `Transfer`s into the identity index, asks for one `refresh` per owner the logs touch, at
+ *   `refreshAt` (default `to`), then for an `advance` of the store to `refreshAt`. A first sync reads
+ *   the whole history in ranges but every owner's state once, at the block it syncs to;
  * - `handleRefresh(owner, block)` reads every adapter's positions for the owner at that block, stores
  *   them block-stamped in the reorg-safe store (key = owner) and asks for a `risk` job when the stored
- *   bytes changed;
- * - `onReorg(ancestor)` rolls the store back to the common ancestor and asks for refreshes of the owners
- *   whose values were undone.
+ *   bytes changed. A refresh below the store's head is re-asked at the head (the state there includes
+ *   everything below); one for a block the chain no longer has is dropped (the reorg path re-asks);
+ * - `handleAdvance(block)` moves the store's head to the block without writes, so the head says how
+ *   far indexing got even when the last blocks changed nobody;
+ * - `onReorg(ancestor)` rolls the store back to the common ancestor and returns (and, given a block,
+ *   asks refreshes at it of) the owners whose values were undone.
  *
  * Plain class, dependencies passed in (a NestJS provider can wrap it unchanged); processors only call
  * it. Every handler is idempotent: re-running a job with the same data ends in the same state and asks
@@ -44,8 +49,9 @@ export interface OwnerPositions {
 
 /** Where the service asks for follow-up work (BullMQ in production: `queueJobSink`). */
 export interface JobSink {
-  refresh(owner: Address, blockNumber: bigint): Promise<void>;
-  risk(owner: Address, blockNumber: bigint): Promise<void>;
+  refresh(owner: Address, block: BlockRef): Promise<void>;
+  advance(block: BlockRef): Promise<void>;
+  risk(owner: Address, block: BlockRef): Promise<void>;
 }
 
 export interface IndexerServiceDeps {
@@ -67,7 +73,14 @@ export interface BackfillResult {
   owners: Address[];
 }
 
+/**
+ * `stale`: the block is below the store's head (re-asked at the head) or no longer on the chain
+ * (dropped; the reorg path re-asks the owners it undid).
+ */
 export type RefreshOutcome = 'changed' | 'unchanged' | 'stale';
+
+/** Blocks fetched at once when the store's head is moved over blocks without writes. */
+const BRIDGE_BATCH = 50;
 
 export class IndexerService {
   private identity: IdentityIndex;
@@ -86,8 +99,9 @@ export class IndexerService {
     return { number: toBlock - 1n, hash: b.parentHash };
   }
 
-  async backfill(fromBlock: bigint, toBlock: bigint): Promise<BackfillResult> {
+  async backfill(fromBlock: bigint, toBlock: bigint, refreshAtIn?: BlockRef): Promise<BackfillResult> {
     const { adapters } = this.deps;
+    const refreshAt = refreshAtIn ?? (await this.blockRef(toBlock));
     const addresses = new Set<Hex>();
     for (const a of adapters) {
       for (const w of a.watched) addresses.add(w.address.toLowerCase() as Hex);
@@ -122,35 +136,53 @@ export class IndexerService {
       }
     }
     const sorted = [...owners].sort();
-    for (const o of sorted) await this.deps.jobs.refresh(o, toBlock);
+    for (const o of sorted) await this.deps.jobs.refresh(o, refreshAt);
+    await this.deps.jobs.advance(refreshAt);
     return { logs: logs.length, owners: sorted };
   }
 
-  /** Reads and stores `owner`'s positions at `blockNumber`; asks for a risk job if they changed. */
-  async handleRefresh(ownerIn: Address, blockNumber: bigint): Promise<RefreshOutcome> {
+  /**
+   * Reads and stores `owner`'s positions at `at` (a block, or a block number read on the canonical
+   * chain now); asks for a risk job if they changed.
+   */
+  async handleRefresh(ownerIn: Address, at: BlockRef | bigint): Promise<RefreshOutcome> {
     const owner = getAddress(ownerIn);
+    const blockNumber = typeof at === 'bigint' ? at : at.number;
     const head = await this.deps.store.head();
-    // The store already moved past this block: a newer refresh of the owner is (or was) due anyway.
-    if (head && blockNumber < head.number) return 'stale';
-    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
+    if (head && blockNumber < head.number) {
+      // The store moved past this block: the owner's state at the head includes this block's changes.
+      await this.deps.jobs.refresh(owner, head);
+      return 'stale';
+    }
     const block = await this.deps.client.getBlock({ blockNumber });
+    if (typeof at !== 'bigint' && block.hash !== at.hash) return 'stale'; // reorged away
+    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
     const value = await this.readOwner(owner, blockNumber);
     const current = await this.deps.store.get(owner);
     if (current && serialize(current.value) === serialize(value)) return 'unchanged';
+    const ref = { number: blockNumber, hash: block.hash };
     // Ask first, write second: a crash in between re-runs into the same (deduplicated) risk job id.
-    await this.deps.jobs.risk(owner, blockNumber);
-    await this.serialized(() =>
-      this.write({ number: blockNumber, hash: block.hash }, block.parentHash, { key: owner, value }),
-    );
+    await this.deps.jobs.risk(owner, ref);
+    await this.serialized(() => this.write(ref, block.parentHash, { key: owner, value }));
+    return 'changed';
+  }
+
+  /** Moves the store's head to `block` with no writes; a block at or below the head is a no-op. */
+  async handleAdvance(block: BlockRef): Promise<RefreshOutcome> {
+    const head = await this.deps.store.head();
+    if (head && block.number <= head.number) return 'unchanged';
+    const onChain = await this.deps.client.getBlock({ blockNumber: block.number });
+    if (onChain.hash !== block.hash) return 'stale';
+    await this.serialized(() => this.write(block, onChain.parentHash, undefined));
     return 'changed';
   }
 
   /**
-   * Rolls the store back to `ancestor` (from the head tracker's `reorg` event) and asks for refreshes,
-   * at `refreshAt`, of every owner whose stored value was undone. The identity index is rebuilt from
-   * the start block on its next use.
+   * Rolls the store back to `ancestor` (from the head tracker's `reorg` event) and returns every owner
+   * whose stored value was undone; with `refreshAt`, also asks for their refreshes at that block. The
+   * identity index is rebuilt from the start block on its next use.
    */
-  async onReorg(ancestor: BlockRef, refreshAt: bigint): Promise<Address[]> {
+  async onReorg(ancestor: BlockRef, refreshAt?: BlockRef): Promise<Address[]> {
     const affected = await this.serialized(async () => {
       const before = await this.deps.store.entries();
       await this.deps.store.rollbackTo(ancestor);
@@ -161,8 +193,14 @@ export class IndexerService {
     });
     this.identity = IdentityIndex.forAdapters(this.deps.adapters);
     this.identityThrough = this.deps.startBlock - 1n;
-    for (const o of affected) await this.deps.jobs.refresh(o, refreshAt);
+    if (refreshAt) for (const o of affected) await this.deps.jobs.refresh(o, refreshAt);
     return affected;
+  }
+
+  /** The canonical block at `blockNumber` now. */
+  async blockRef(blockNumber: bigint): Promise<BlockRef> {
+    const b = await this.deps.client.getBlock({ blockNumber });
+    return { number: blockNumber, hash: b.hash };
   }
 
   /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
@@ -195,8 +233,16 @@ export class IndexerService {
     return run;
   }
 
-  /** Applies one write at `block`: bridges the blocks in between, or merges into the head block. */
-  private async write(block: BlockRef, parentHash: Hex, w: KeyWrite<OwnerPositions>): Promise<void> {
+  /**
+   * Applies one write (or none) at `block`: bridges the blocks in between, or merges into the head
+   * block. The blocks bridged are fetched `BRIDGE_BATCH` at a time (one batched RPC request) and
+   * checked parent by parent.
+   */
+  private async write(
+    block: BlockRef,
+    parentHash: Hex,
+    w: KeyWrite<OwnerPositions> | undefined,
+  ): Promise<void> {
     const { store } = this.deps;
     const head = await store.head();
     if (!head)
@@ -204,22 +250,29 @@ export class IndexerService {
         code: 'STORE_NOT_ANCHORED',
         hint: 'Open the store with an anchor (IndexerService.anchorFor(client, toBlock)) before indexing.',
       });
+    const writes = w ? [w] : [];
     if (block.number === head.number) {
       if (head.hash !== block.hash) throw reorgError(block, head.hash);
       // Merge into the head block in one atomic store step (its undo log keeps the pre-block values).
-      await store.amendHead(block, [w]);
+      if (writes.length > 0) await store.amendHead(block, writes);
       return;
     }
     if (block.number < head.number) return; // stale; checked before reading, re-checked under the lock
     let tip = head;
-    for (let n = head.number + 1n; n < block.number; n += 1n) {
-      const b = await this.deps.client.getBlock({ blockNumber: n });
-      if (b.parentHash !== tip.hash) throw reorgError({ number: n, hash: b.hash }, tip.hash);
-      tip = { number: n, hash: b.hash };
-      await store.applyBlock(tip, []);
+    for (let from = head.number + 1n; from < block.number; from += BigInt(BRIDGE_BATCH)) {
+      const count = Math.min(BRIDGE_BATCH, Number(block.number - from));
+      const blocks = await Promise.all(
+        Array.from({ length: count }, (_, i) => this.deps.client.getBlock({ blockNumber: from + BigInt(i) })),
+      );
+      for (const b of blocks) {
+        const n = b.number ?? 0n;
+        if (b.parentHash !== tip.hash) throw reorgError({ number: n, hash: b.hash }, tip.hash);
+        tip = { number: n, hash: b.hash };
+        await store.applyBlock(tip, []);
+      }
     }
     if (parentHash !== tip.hash) throw reorgError(block, tip.hash);
-    await store.applyBlock(block, [w]);
+    await store.applyBlock(block, writes);
   }
 }
 

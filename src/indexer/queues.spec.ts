@@ -4,24 +4,34 @@ import { NetmarginError } from '../common/errors';
 import { redisKeys } from './redis/keys';
 import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from './redis/test-redis';
 import {
+  ADVANCE_JOB_NAME,
   closeQueues,
   createQueues,
   DEFAULT_JOB_OPTIONS,
-  enqueue,
   jobIds,
   QUEUE_NAMES,
+  queueJobSink,
   queuePrefix,
   startWorkers,
   type IndexerQueues,
 } from './queues';
 
 const owner = getAddress('0x00000000000000000000000000000000000000aB');
+const b7 = { number: 7n, hash: `0x0123456789ABCDEF${'00'.repeat(24)}` as const };
+const b8 = { number: 8n, hash: `0x${'88'.repeat(32)}` as const };
 
 describe('queue definitions', () => {
-  it('builds job ids from the block range, the lower-cased owner and the block', () => {
-    expect(jobIds.range(10n, 20n)).toBe('range-10-20');
-    expect(jobIds.refresh(owner, 7n)).toBe('refresh-0x00000000000000000000000000000000000000ab-7');
-    expect(jobIds.risk(owner, 7n)).toBe('risk-0x00000000000000000000000000000000000000ab-7');
+  it('builds job ids from the block range, the lower-cased owner and the block with its hash', () => {
+    expect(jobIds.range(10n, 20n, b7)).toBe('range-10-20-at-7-0123456789abcdef');
+    expect(jobIds.refresh(owner, b7)).toBe(
+      'refresh-0x00000000000000000000000000000000000000ab-7-0123456789abcdef',
+    );
+    expect(jobIds.advance(b7)).toBe('advance-7-0123456789abcdef');
+    expect(jobIds.risk(owner, b7)).toBe('risk-0x00000000000000000000000000000000000000ab-7-0123456789abcdef');
+    // Another branch's block at the same height is another job.
+    expect(jobIds.refresh(owner, { number: 7n, hash: `0x${'ff'.repeat(32)}` })).not.toBe(
+      jobIds.refresh(owner, b7),
+    );
   });
 
   it('gives every queue retries with exponential backoff and bounded retention', () => {
@@ -70,13 +80,29 @@ describe('queues on Redis', () => {
   });
 
   it('keeps one job per job id: a second refresh of the same owner and block is a no-op', async () => {
-    const data = { owner, blockNumber: '7' };
-    await enqueue(queues, 'refresh', data, jobIds.refresh(owner, 7n));
-    await enqueue(queues, 'refresh', data, jobIds.refresh(owner, 7n));
-    await enqueue(queues, 'refresh', { owner, blockNumber: '8' }, jobIds.refresh(owner, 8n));
+    const sink = queueJobSink(queues);
+    await sink.refresh(owner, b7);
+    await sink.refresh(owner, b7);
+    await sink.refresh(owner, b8);
+    await sink.advance(b8);
+    await sink.advance(b8);
     const jobs = await queues.refresh.getJobs(['waiting']);
-    expect(jobs.map((j) => j.id).sort()).toEqual([jobIds.refresh(owner, 7n), jobIds.refresh(owner, 8n)]);
-    expect(jobs.every((j) => j.name === 'refresh-owner')).toBe(true);
+    expect(jobs.map((j) => j.id).sort()).toEqual(
+      [jobIds.refresh(owner, b7), jobIds.refresh(owner, b8), jobIds.advance(b8)].sort(),
+    );
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    expect(byId.get(jobIds.advance(b8))?.name).toBe(ADVANCE_JOB_NAME);
+    expect(byId.get(jobIds.advance(b8))?.data).toEqual({
+      advance: true,
+      blockNumber: '8',
+      blockHash: b8.hash,
+    });
+    expect(byId.get(jobIds.refresh(owner, b7))?.data).toEqual({
+      owner,
+      blockNumber: '7',
+      blockHash: b7.hash,
+    });
+    expect(jobs.filter((j) => j.name === 'refresh-owner')).toHaveLength(2);
     expect(jobs[0]?.opts.attempts).toBe(DEFAULT_JOB_OPTIONS.refresh.attempts);
     expect(await redis.exists(`${queuePrefix(network)}:refresh:meta`)).toBe(1);
   });

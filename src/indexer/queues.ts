@@ -2,19 +2,27 @@
  * BullMQ queues of the indexer: names, typed job data, default job options and job ids, in ONE
  * place, so producers, processors and operators agree on them.
  *
- * - `index-range`: a block range to backfill (`range-<from>-<to>`);
- * - `refresh`: re-read one owner's positions at a block (`refresh-<owner>-<block>`); the job id makes
- *   a second request for the same owner and block a no-op while the first is kept;
- * - `risk`: one owner whose stored positions changed at a block (`risk-<owner>-<block>`), for the
- *   risk engine.
+ * - `index-range`: a block range whose logs name the owners to refresh, and the block to refresh them
+ *   at (`range-<from>-<to>-at-<block>-<hash16>`);
+ * - `refresh`: re-read one owner's positions at a block (`refresh-<owner>-<block>-<hash16>`), or
+ *   advance the store's head to a block with no writes (`advance-<block>-<hash16>`, job name
+ *   `advance-head`), queued after a range's refreshes so the store head says how far indexing got;
+ * - `risk`: one owner whose stored positions changed at a block (`risk-<owner>-<block>-<hash16>`),
+ *   for the risk engine.
+ *
+ * Job ids carry the block's hash (its first 16 hex digits): a job id names one block of one branch,
+ * so after a reorg the new branch's block at the same height gets its own jobs instead of being
+ * deduplicated against the dropped block's, while a second request for the same owner and block is
+ * a no-op while the first is kept.
  *
  * Queue keys live under the network's Redis prefix (`nm:{network}:bull:<queue>:…`), so several
  * networks and test runs share one Redis. `startWorkers` refuses to start unless every queue has a
  * handler: a queue nobody drains would fill silently.
  */
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import { NetmarginError } from '../common/errors';
+import type { BlockRef } from './chain/store';
 import { redisKeys } from './redis/keys';
 
 export const QUEUE_NAMES = ['index-range', 'refresh', 'risk'] as const;
@@ -22,17 +30,38 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job data per queue. Block numbers are decimal strings (job data is JSON; bigint does not survive). */
 export interface JobDataByQueue {
-  'index-range': { fromBlock: string; toBlock: string };
-  refresh: { owner: Address; blockNumber: string };
-  risk: { owner: Address; blockNumber: string };
+  /** Logs of `fromBlock…toBlock` name owners; they are refreshed at `refreshAt`. */
+  'index-range': { fromBlock: string; toBlock: string; refreshAtBlock: string; refreshAtHash: Hex };
+  refresh: RefreshJobData | AdvanceJobData;
+  risk: { owner: Address; blockNumber: string; blockHash: Hex };
 }
 
-/** The one job name used on each queue. */
+/** Re-read `owner` at one block. */
+export interface RefreshJobData {
+  owner: Address;
+  blockNumber: string;
+  blockHash: Hex;
+}
+
+/** Move the positions store's head to one block (no writes): indexing has reached it. */
+export interface AdvanceJobData {
+  advance: true;
+  blockNumber: string;
+  blockHash: Hex;
+}
+
+/** The job name used on each queue (the `refresh` queue also carries `ADVANCE_JOB_NAME` jobs). */
 export const JOB_NAMES: { readonly [Q in QueueName]: string } = {
   'index-range': 'index-range',
   refresh: 'refresh-owner',
   risk: 'compute-risk',
 };
+export const ADVANCE_JOB_NAME = 'advance-head';
+
+/** Block number and hash of a job's data, parsed. */
+export function jobBlock(data: { blockNumber: string; blockHash: Hex }): BlockRef {
+  return { number: BigInt(data.blockNumber), hash: data.blockHash };
+}
 
 /**
  * Retries with capped exponential backoff (1 s, 2 s, 4 s, … — BullMQ's exponential backoff has no cap,
@@ -60,11 +89,18 @@ export const DEFAULT_JOB_OPTIONS: { readonly [Q in QueueName]: JobsOptions } = {
   },
 };
 
-/** Job ids: a second job with the same id is ignored while the first is kept. Owners are lower-cased. */
+const at = (b: BlockRef): string => `${b.number}-${b.hash.slice(2, 18).toLowerCase()}`;
+
+/**
+ * Job ids: a second job with the same id is ignored while the first is kept. Owners are lower-cased;
+ * blocks are `<number>-<first 16 hex digits of the hash>`.
+ */
 export const jobIds = {
-  range: (fromBlock: bigint, toBlock: bigint): string => `range-${fromBlock}-${toBlock}`,
-  refresh: (owner: Address, blockNumber: bigint): string => `refresh-${owner.toLowerCase()}-${blockNumber}`,
-  risk: (owner: Address, blockNumber: bigint): string => `risk-${owner.toLowerCase()}-${blockNumber}`,
+  range: (fromBlock: bigint, toBlock: bigint, refreshAt: BlockRef): string =>
+    `range-${fromBlock}-${toBlock}-at-${at(refreshAt)}`,
+  refresh: (owner: Address, block: BlockRef): string => `refresh-${owner.toLowerCase()}-${at(block)}`,
+  advance: (block: BlockRef): string => `advance-${at(block)}`,
+  risk: (owner: Address, block: BlockRef): string => `risk-${owner.toLowerCase()}-${at(block)}`,
 };
 
 /** BullMQ's key prefix for `network` (under the network's `nm:{network}:` namespace). */
@@ -86,16 +122,37 @@ export async function closeQueues(queues: IndexerQueues): Promise<void> {
   await Promise.all(QUEUE_NAMES.map((q) => queues[q].close()));
 }
 
-/** Adds a job with its queue's name and id (options come from the queue's defaults). */
+/** Adds a job with its queue's name (or `name`) and id (options come from the queue's defaults). */
 export function enqueue<Q extends QueueName>(
   queues: IndexerQueues,
   queue: Q,
   data: JobDataByQueue[Q],
   jobId: string,
+  name: string = JOB_NAMES[queue],
 ): Promise<Job<JobDataByQueue[Q]>> {
   // BullMQ's generic name type cannot follow Q through the mapped type; the data type is checked above.
   const q = queues[queue] as unknown as Queue<JobDataByQueue[Q]>;
-  return q.add(JOB_NAMES[queue] as never, data as never, { jobId }) as Promise<Job<JobDataByQueue[Q]>>;
+  return q.add(name as never, data as never, { jobId }) as Promise<Job<JobDataByQueue[Q]>>;
+}
+
+/** Enqueues the backfill or live range `fromBlock…toBlock`, its owners to be refreshed at `refreshAt`. */
+export function enqueueRange(
+  queues: IndexerQueues,
+  fromBlock: bigint,
+  toBlock: bigint,
+  refreshAt: BlockRef,
+): Promise<Job<JobDataByQueue['index-range']>> {
+  return enqueue(
+    queues,
+    'index-range',
+    {
+      fromBlock: fromBlock.toString(),
+      toBlock: toBlock.toString(),
+      refreshAtBlock: refreshAt.number.toString(),
+      refreshAtHash: refreshAt.hash,
+    },
+    jobIds.range(fromBlock, toBlock, refreshAt),
+  );
 }
 
 /** A queue's handler: receives the job's typed data. */
@@ -141,27 +198,31 @@ export function startWorkers(
   });
 }
 
-/** The service's `JobSink` on BullMQ: refresh and risk jobs with their ids. */
+/** The service's `JobSink` on BullMQ: refresh, advance and risk jobs with their ids. */
 export function queueJobSink(queues: IndexerQueues): {
-  refresh(owner: Address, blockNumber: bigint): Promise<void>;
-  risk(owner: Address, blockNumber: bigint): Promise<void>;
+  refresh(owner: Address, block: BlockRef): Promise<void>;
+  advance(block: BlockRef): Promise<void>;
+  risk(owner: Address, block: BlockRef): Promise<void>;
 } {
+  const stamp = (b: BlockRef): { blockNumber: string; blockHash: Hex } => ({
+    blockNumber: b.number.toString(),
+    blockHash: b.hash,
+  });
   return {
-    async refresh(owner, blockNumber) {
+    async refresh(owner, block) {
+      await enqueue(queues, 'refresh', { owner, ...stamp(block) }, jobIds.refresh(owner, block));
+    },
+    async advance(block) {
       await enqueue(
         queues,
         'refresh',
-        { owner, blockNumber: blockNumber.toString() },
-        jobIds.refresh(owner, blockNumber),
+        { advance: true, ...stamp(block) },
+        jobIds.advance(block),
+        ADVANCE_JOB_NAME,
       );
     },
-    async risk(owner, blockNumber) {
-      await enqueue(
-        queues,
-        'risk',
-        { owner, blockNumber: blockNumber.toString() },
-        jobIds.risk(owner, blockNumber),
-      );
+    async risk(owner, block) {
+      await enqueue(queues, 'risk', { owner, ...stamp(block) }, jobIds.risk(owner, block));
     },
   };
 }

@@ -6,6 +6,9 @@ export class IndexRangeProcessor {
   constructor(private readonly service: Pick<IndexerService, 'backfill'>) {}
 
   handle(data: JobDataByQueue['index-range']): Promise<BackfillResult> {
-    return this.service.backfill(BigInt(data.fromBlock), BigInt(data.toBlock));
+    return this.service.backfill(BigInt(data.fromBlock), BigInt(data.toBlock), {
+      number: BigInt(data.refreshAtBlock),
+      hash: data.refreshAtHash,
+    });
   }
 }

@@ -3,16 +3,17 @@
  * the indexer only produces these jobs, so the service is whatever implements `RiskJobService`.
  */
 import type { Address } from 'viem';
-import type { JobDataByQueue } from '../queues';
+import type { BlockRef } from '../chain/store';
+import { jobBlock, type JobDataByQueue } from '../queues';
 
 export interface RiskJobService {
-  recompute(owner: Address, blockNumber: bigint): Promise<unknown>;
+  recompute(owner: Address, block: BlockRef): Promise<unknown>;
 }
 
 export class RiskProcessor {
   constructor(private readonly service: RiskJobService) {}
 
   handle(data: JobDataByQueue['risk']): Promise<unknown> {
-    return this.service.recompute(data.owner, BigInt(data.blockNumber));
+    return this.service.recompute(data.owner, jobBlock(data));
   }
 }
