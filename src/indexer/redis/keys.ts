@@ -41,10 +41,27 @@ export interface PriceHistoryKeys {
   assetPrefix: string;
 }
 
+/** Keys of the indexer's own bookkeeping (the head runner, reconciliation, metrics). */
+export interface IndexerKeys {
+  /** Hash `{ number, hash, parentHash }`: the newest block whose range has been queued. */
+  cursor: string;
+  /** String: JSON of the error that halted indexing (a reorg deeper than the finality depth). */
+  halt: string;
+  /** Set: owners a reorg undid, to refresh at the next block of the new branch. */
+  reorgPending: string;
+  /** String with a TTL: the process id holding the head-runner role (one per network). */
+  leader: string;
+  /** Hash: counters (field = metric name, value = integer), shared by every process. */
+  metrics: string;
+  /** String: JSON summary of the last reconciliation run. */
+  reconcileLast: string;
+}
+
 export interface RedisKeys {
   prefix: string;
   reorgStore(name: string): ReorgStoreKeys;
   priceHistory: PriceHistoryKeys;
+  indexer: IndexerKeys;
 }
 
 /** Keys for `network` (e.g. `local`, `op-sepolia`, or a random `test-…` name in tests). */
@@ -67,6 +84,14 @@ export function redisKeys(network: string): RedisKeys {
       byTime: (asset) => `${assetPrefix}${segment('asset', asset)}:by-time`,
       byBlock: (asset) => `${assetPrefix}${segment('asset', asset)}:by-block`,
       assetPrefix,
+    },
+    indexer: {
+      cursor: `${prefix}indexer:cursor`,
+      halt: `${prefix}indexer:halt`,
+      reorgPending: `${prefix}indexer:reorg-pending`,
+      leader: `${prefix}indexer:leader`,
+      metrics: `${prefix}indexer:metrics`,
+      reconcileLast: `${prefix}indexer:reconcile:last`,
     },
   };
 }
