@@ -167,6 +167,14 @@ export interface StartWorkersOptions {
   queues?: readonly QueueName[];
   /** Jobs run at once per queue (default 1). */
   concurrency?: Partial<Record<QueueName, number>>;
+  /**
+   * BullMQ lock and stall settings for every worker (defaults BullMQ's: 30 s, 30 s, 1). A job whose
+   * worker died is redelivered once its lock (`lockDurationMs`) expired and a live worker's stall check
+   * (every `stalledIntervalMs`) found it; after more than `maxStalledCount` stalls it fails.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
 }
 
 /**
@@ -194,6 +202,9 @@ export function startWorkers(
       connection,
       prefix,
       concurrency: opts.concurrency?.[q] ?? 1,
+      ...(opts.lockDurationMs === undefined ? {} : { lockDuration: opts.lockDurationMs }),
+      ...(opts.stalledIntervalMs === undefined ? {} : { stalledInterval: opts.stalledIntervalMs }),
+      ...(opts.maxStalledCount === undefined ? {} : { maxStalledCount: opts.maxStalledCount }),
     });
   });
 }
