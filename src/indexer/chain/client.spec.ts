@@ -1,96 +1,14 @@
 /**
  * The resilient transport and chunked log reads against a tiny loopback JSON-RPC server that sits in
  * front of a real anvil and misbehaves on cue: HTTP 429 / 503, hangs, -32601, "block range is too
- * large". Sleeps are injected, so the retry waits cost no wall time.
+ * large" (`test/helpers/fake-rpc.ts`). Sleeps are injected, so the retry waits cost no wall time.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { HttpRequestError, MethodNotFoundRpcError, type Hex, type PublicClient } from 'viem';
+import { FakeRpc } from '../../../test/helpers/fake-rpc';
 import { getFreePort, startAnvil, type AnvilHandle } from '../../devnet/anvil';
 import { makeClients } from '../../devnet/chain';
 import { createChainClient, type RetryPolicy } from './client';
 import { getLogsAtBlock, getLogsChunked, rpcGetLogs } from './logs';
-
-interface RpcCall {
-  id: number;
-  jsonrpc: string;
-  method: string;
-  params?: unknown[];
-}
-type Reply =
-  | 'proxy'
-  | 'hang'
-  | { httpStatus: number; retryAfter?: string }
-  | { rpcError: { code: number; message: string } };
-
-class FakeRpc {
-  server!: Server;
-  url = '';
-  httpRequests = 0;
-  calls: string[] = [];
-  behave: (call: RpcCall, n: number) => Reply = () => 'proxy';
-  constructor(private readonly upstream: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      void this.handle(req).then(
-        (out) => {
-          if (out === 'hang') return; // never answer; closed in stop()
-          res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
-          res.end(out.body);
-        },
-        () => {
-          res.writeHead(500);
-          res.end();
-        },
-      );
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-
-  private async handle(
-    req: IncomingMessage,
-  ): Promise<'hang' | { status: number; body: string; headers?: Record<string, string> }> {
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
-    const n = this.httpRequests++;
-    const parsed = JSON.parse(raw) as RpcCall | RpcCall[];
-    const items = Array.isArray(parsed) ? parsed : [parsed];
-    const replies = items.map((c) => {
-      this.calls.push(c.method);
-      return this.behave(c, n);
-    });
-    if (replies.includes('hang')) return 'hang';
-    const http = replies.find(
-      (r): r is { httpStatus: number; retryAfter?: string } => typeof r === 'object' && 'httpStatus' in r,
-    );
-    if (http)
-      return {
-        status: http.httpStatus,
-        body: '{"error":"nope"}',
-        headers: http.retryAfter ? { 'retry-after': http.retryAfter } : {},
-      };
-    const answers = await Promise.all(
-      items.map(async (c, i) => {
-        const r = replies[i] as Reply;
-        if (typeof r === 'object' && 'rpcError' in r) return { jsonrpc: '2.0', id: c.id, error: r.rpcError };
-        const up = await fetch(this.upstream, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(c),
-        });
-        return (await up.json()) as unknown;
-      }),
-    );
-    return { status: 200, body: JSON.stringify(Array.isArray(parsed) ? answers : answers[0]) };
-  }
-}
 
 let anvil: AnvilHandle;
 let fake: FakeRpc;
