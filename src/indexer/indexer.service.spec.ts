@@ -52,6 +52,7 @@ function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] =
   const chain = new FakeChain();
   const store = new ReorgBuffer<OwnerPositions>({ number: 9n, hash: chain.hash(9n) });
   const asked: string[] = [];
+  const rollbacks: [bigint, Address[]][] = [];
   const jobs: JobSink = {
     refresh: async (o, b) => void asked.push(`refresh-${o}-${b.number}`),
     advance: async (b) => void asked.push(`advance-${b.number}`),
@@ -65,8 +66,9 @@ function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] =
     getLogs: async ({ fromBlock, toBlock }) =>
       logs.filter((l) => l.blockNumber! >= fromBlock && l.blockNumber! <= toBlock),
     startBlock: 1n,
+    onRollback: (ancestor, undone) => void rollbacks.push([ancestor.number, undone]),
   });
-  return { chain, store, asked, service };
+  return { chain, store, asked, service, rollbacks };
 }
 
 const balanceOf = (o: OwnerPositions | undefined): string | undefined => o?.protocols[0]?.attributes.balance;
@@ -113,7 +115,7 @@ describe('IndexerService', () => {
   });
 
   it('advances the head over blocks without writes, checking each parent; at or below the head it is a no-op', async () => {
-    const { chain, service, store } = setup(() => 1n);
+    const { chain, service, store, rollbacks } = setup(() => 1n);
     await service.handleRefresh(alice, 10n);
     const to = { number: 130n, hash: chain.hash(130n) };
     expect(await service.handleAdvance(to)).toBe('changed');
@@ -122,13 +124,14 @@ describe('IndexerService', () => {
     expect(await service.handleAdvance(to)).toBe('unchanged');
     expect(await service.handleAdvance({ number: 20n, hash: chain.hash(20n) })).toBe('unchanged');
     expect((await store.get(alice))?.blockNumber).toBe(10n);
-    // The chain forks below the store's head: the next advance is refused rather than stored.
+    // The chain forks below the store's head: the next advance rolls back to block 99 and goes on.
     chain.forkAt = 100n;
     chain.branch = 2;
-    await expect(service.handleAdvance({ number: 150n, hash: chain.hash(150n) })).rejects.toMatchObject({
-      code: 'REORG_DETECTED',
-    });
-    expect(await store.head()).toEqual(to);
+    const next = { number: 150n, hash: chain.hash(150n) };
+    expect(await service.handleAdvance(next)).toBe('changed');
+    expect(await store.head()).toEqual(next);
+    expect(rollbacks).toEqual([[99n, []]]);
+    expect((await store.get(alice))?.blockNumber).toBe(10n);
   });
 
   it('merges a second owner into the head block in one store step that a reorg undoes whole', async () => {
@@ -149,12 +152,42 @@ describe('IndexerService', () => {
     expect(asked.slice(-2).sort()).toEqual([`refresh-${alice}-11`, `refresh-${bob}-11`].sort());
   });
 
-  it('refuses to store a block of another branch than the store holds', async () => {
+  it('heals a store holding a dropped block: rolls back to the newest block still on the chain, re-asks, writes', async () => {
+    const { chain, service, store, asked, rollbacks } = setup((o, b) => (o === alice ? b : 7n));
+    await service.handleRefresh(bob, 10n);
+    await service.handleRefresh(alice, 11n);
+    chain.forkAt = 11n;
+    chain.branch = 1;
+    expect(await service.handleRefresh(bob, 13n)).toBe('unchanged');
+    expect(await service.handleAdvance({ number: 13n, hash: chain.hash(13n) })).toBe('changed');
+    // Block 11 (alice's write) was dropped: undone, alice re-asked at 13; bob (block 10) kept.
+    expect(await store.head()).toEqual({ number: 13n, hash: chain.hash(13n) });
+    expect(await store.get(alice)).toBeUndefined();
+    expect((await store.get(bob))?.blockNumber).toBe(10n);
+    expect(asked.slice(-1)).toEqual([`refresh-${alice}-13`]);
+    expect(rollbacks).toEqual([[10n, [alice]]]);
+  });
+
+  it('heals before judging a refresh below a head the chain dropped', async () => {
+    const { chain, service, store, asked, rollbacks } = setup((o, b) => (o === alice ? b : 7n));
+    await service.handleRefresh(bob, 10n);
+    await service.handleRefresh(alice, 12n);
+    chain.forkAt = 11n;
+    chain.branch = 1;
+    expect(await service.handleRefresh(bob, { number: 11n, hash: chain.hash(11n) })).toBe('unchanged');
+    expect(rollbacks).toEqual([[10n, [alice]]]);
+    expect(asked.slice(-1)).toEqual([`refresh-${alice}-11`]);
+    expect(await store.head()).toEqual({ number: 10n, hash: chain.hash(10n) });
+  });
+
+  it('refuses to write when the chain no longer has the block the store rests on', async () => {
     const { chain, service, store } = setup((_o, b) => b);
     await service.handleRefresh(alice, 10n);
-    chain.forkAt = 10n;
+    chain.forkAt = 5n;
     chain.branch = 1;
-    await expect(service.handleRefresh(alice, 12n)).rejects.toMatchObject({ code: 'REORG_DETECTED' });
+    await expect(service.handleRefresh(alice, 12n)).rejects.toMatchObject({
+      code: 'STORE_ON_DROPPED_BRANCH',
+    });
     expect((await store.get(alice))?.blockNumber).toBe(10n);
   });
 

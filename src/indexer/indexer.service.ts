@@ -11,6 +11,9 @@
  *   everything below); one for a block the chain no longer has is dropped (the reorg path re-asks);
  * - `handleAdvance(block)` moves the store's head to the block without writes, so the head says how
  *   far indexing got even when the last blocks changed nobody;
+ * - a write that finds the chain no longer holds the store's head (a reorg) first rolls the store back
+ *   to the newest block of its history still on the chain and re-asks the owners it undid: the one
+ *   writer per network repairs a reorg whichever process saw it, with no cross-process rollback;
  * - `onReorg(ancestor)` rolls the store back to the common ancestor and returns (and, given a block,
  *   asks refreshes at it of) the owners whose values were undone.
  *
@@ -65,6 +68,8 @@ export interface IndexerServiceDeps {
   startBlock: bigint;
   /** Blocks per `eth_getLogs` request (default 2 000; split on refusal). */
   chunkSize?: bigint;
+  /** Called after every rollback of the store (metrics, logs). */
+  onRollback?: (ancestor: BlockRef, undone: Address[]) => void;
 }
 
 export interface BackfillResult {
@@ -150,9 +155,16 @@ export class IndexerService {
     const blockNumber = typeof at === 'bigint' ? at : at.number;
     const head = await this.deps.store.head();
     if (head && blockNumber < head.number) {
-      // The store moved past this block: the owner's state at the head includes this block's changes.
-      await this.deps.jobs.refresh(owner, head);
-      return 'stale';
+      if (await this.onChain(head)) {
+        // The store moved past this block: the owner's state at the head includes this block's changes.
+        await this.deps.jobs.refresh(owner, head);
+        return 'stale';
+      }
+      // The store's head was dropped by a reorg: heal first, then this refresh is judged again.
+      const ref = typeof at === 'bigint' ? await this.blockRef(at) : at;
+      if (!(await this.onChain(ref))) return 'stale';
+      await this.serialized(() => this.healUnlocked(ref));
+      return this.handleRefresh(owner, ref);
     }
     const block = await this.deps.client.getBlock({ blockNumber });
     if (typeof at !== 'bigint' && block.hash !== at.hash) return 'stale'; // reorged away
@@ -170,7 +182,8 @@ export class IndexerService {
   /** Moves the store's head to `block` with no writes; a block at or below the head is a no-op. */
   async handleAdvance(block: BlockRef): Promise<RefreshOutcome> {
     const head = await this.deps.store.head();
-    if (head && block.number <= head.number) return 'unchanged';
+    if (head && block.number < head.number) return 'unchanged';
+    if (head && block.number === head.number && block.hash === head.hash) return 'unchanged';
     const onChain = await this.deps.client.getBlock({ blockNumber: block.number });
     if (onChain.hash !== block.hash) return 'stale';
     await this.serialized(() => this.write(block, onChain.parentHash, undefined));
@@ -183,18 +196,13 @@ export class IndexerService {
    * identity index is rebuilt from the start block on its next use.
    */
   async onReorg(ancestor: BlockRef, refreshAt?: BlockRef): Promise<Address[]> {
-    const affected = await this.serialized(async () => {
-      const before = await this.deps.store.entries();
-      await this.deps.store.rollbackTo(ancestor);
-      return [...before.entries()]
-        .filter(([, v]) => v.blockNumber > ancestor.number)
-        .map(([k]) => getAddress(k))
-        .sort();
-    });
-    this.identity = IdentityIndex.forAdapters(this.deps.adapters);
-    this.identityThrough = this.deps.startBlock - 1n;
+    const affected = await this.serialized(() => this.rollbackUnlocked(ancestor));
     if (refreshAt) for (const o of affected) await this.deps.jobs.refresh(o, refreshAt);
     return affected;
+  }
+
+  private async onChain(b: BlockRef): Promise<boolean> {
+    return (await this.deps.client.getBlock({ blockNumber: b.number })).hash === b.hash;
   }
 
   /** The canonical block at `blockNumber` now. */
@@ -227,6 +235,50 @@ export class IndexerService {
     this.identityThrough = blockNumber;
   }
 
+  /** Rolls the store back to `ancestor`; returns the owners whose values were undone. Caller holds the lock. */
+  private async rollbackUnlocked(ancestor: BlockRef): Promise<Address[]> {
+    const before = await this.deps.store.entries();
+    await this.deps.store.rollbackTo(ancestor);
+    this.identity = IdentityIndex.forAdapters(this.deps.adapters);
+    this.identityThrough = this.deps.startBlock - 1n;
+    const affected = [...before.entries()]
+      .filter(([, v]) => v.blockNumber > ancestor.number)
+      .map(([k]) => getAddress(k))
+      .sort();
+    this.deps.onRollback?.(ancestor, affected);
+    return affected;
+  }
+
+  /**
+   * When a write finds the chain no longer holds the store's head (a reorg the store has not been
+   * rolled back for yet), rolls the store back to the newest block of its history the chain still
+   * has and asks refreshes, at `refreshAt`, of the owners undone. Returns false when the store's head
+   * is canonical (the incoming block is the one off the chain). Caller holds the lock.
+   */
+  private async healUnlocked(refreshAt: BlockRef): Promise<boolean> {
+    const history = await this.deps.store.history();
+    const head = history[history.length - 1];
+    if (!head) return false;
+    for (let i = history.length - 1; i >= 0; i -= 1) {
+      const h = history[i] as BlockRef;
+      const onChain = await this.deps.client.getBlock({ blockNumber: h.number });
+      if (onChain.hash !== h.hash) continue;
+      if (h === head) return false;
+      const undone = await this.rollbackUnlocked(h);
+      for (const o of undone) await this.deps.jobs.refresh(o, refreshAt);
+      return true;
+    }
+    const anchor = history[0] as BlockRef;
+    throw new NetmarginError(
+      `The chain no longer has block ${anchor.number}, the finalized block the positions store rests on`,
+      {
+        code: 'STORE_ON_DROPPED_BRANCH',
+        hint: 'A reorg went deeper than the finality depth. Stop the workers, check the RPC is on the right chain, then re-sync the network from scratch (delete its positions store).',
+        details: { anchor: anchor.hash, number: anchor.number.toString() },
+      },
+    );
+  }
+
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.writeChain.then(fn, fn);
     this.writeChain = run.catch(() => undefined);
@@ -234,11 +286,30 @@ export class IndexerService {
   }
 
   /**
+   * Applies one write (or none) at `block`; when the store turns out to hold blocks the chain
+   * dropped, heals (rolls back to the common ancestor) once and tries again. The store has one writer
+   * per network (the `refresh` worker), so this is where a reorg is repaired, whichever process saw it.
+   */
+  private async write(
+    block: BlockRef,
+    parentHash: Hex,
+    w: KeyWrite<OwnerPositions> | undefined,
+  ): Promise<void> {
+    try {
+      await this.writeOnce(block, parentHash, w);
+    } catch (err) {
+      if (!(err instanceof NetmarginError) || !REORG_CODES.has(err.code)) throw err;
+      if (!(await this.healUnlocked(block))) throw err;
+      await this.writeOnce(block, parentHash, w);
+    }
+  }
+
+  /**
    * Applies one write (or none) at `block`: bridges the blocks in between, or merges into the head
    * block. The blocks bridged are fetched `BRIDGE_BATCH` at a time (one batched RPC request) and
    * checked parent by parent.
    */
-  private async write(
+  private async writeOnce(
     block: BlockRef,
     parentHash: Hex,
     w: KeyWrite<OwnerPositions> | undefined,
@@ -275,6 +346,9 @@ export class IndexerService {
     await store.applyBlock(block, writes);
   }
 }
+
+/** Refusals that mean the store and the chain disagree on a block: a reorg to heal. */
+const REORG_CODES = new Set(['REORG_DETECTED', 'BLOCK_CONFLICT']);
 
 function reorgError(block: BlockRef, storedHash: Hex): NetmarginError {
   return new NetmarginError(`Block ${block.number} is not on the branch the store holds`, {

@@ -41,6 +41,12 @@ export interface ReorgSafeStore<T> {
   entries(): Promise<Map<string, BlockStamped<T>>>;
   /** The last block applied (or the anchor). */
   head(): Promise<BlockRef | undefined>;
+  /**
+   * The blocks the state can still be rolled back to, oldest first: the anchor (the finalized or
+   * initial block), then every applied block above it. How a writer finds the common ancestor when
+   * the chain no longer has the store's head.
+   */
+  history(): Promise<BlockRef[]>;
   /** Applies one block's writes; the block must be the child of `head()` by number. */
   applyBlock(block: BlockRef, writes: KeyWrite<T>[]): Promise<void>;
   /**
@@ -88,6 +94,10 @@ export class ReorgBuffer<T> implements ReorgSafeStore<T> {
 
   async head(): Promise<BlockRef | undefined> {
     return this.applied[this.applied.length - 1]?.ref ?? this.anchor;
+  }
+
+  async history(): Promise<BlockRef[]> {
+    return [...(this.anchor ? [this.anchor] : []), ...this.applied.map((a) => a.ref)];
   }
 
   /** Blocks that can still be rolled back (for metrics and tests). */

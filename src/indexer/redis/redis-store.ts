@@ -208,6 +208,16 @@ export class RedisReorgStore<T> implements ReorgSafeStore<T> {
     return parseMember((await this.redis.eval(HEAD_READ_LUA, ...this.keyArgs)) as string);
   }
 
+  async history(): Promise<BlockRef[]> {
+    const res = await this.redis.multi().hgetall(this.keys.anchor).zrange(this.keys.blocks, '0', '-1').exec();
+    const anchor = (res?.[0]?.[1] ?? {}) as Record<string, string>;
+    const members = (res?.[1]?.[1] ?? []) as string[];
+    const blocks = members.map((m) => parseMember(m)).filter((b): b is BlockRef => b !== undefined);
+    return anchor.number !== undefined && anchor.hash !== undefined
+      ? [{ number: BigInt(anchor.number), hash: anchor.hash as Hex }, ...blocks]
+      : blocks;
+  }
+
   /** Blocks that can still be rolled back (for metrics and tests). */
   async pendingBlocks(): Promise<number> {
     return this.redis.zcard(this.keys.blocks);

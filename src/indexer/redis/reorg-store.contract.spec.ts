@@ -166,6 +166,19 @@ describe.each(factories)('ReorgSafeStore contract: %s', (_name, make) => {
     await expect(empty.amendHead(ref(1n), [])).rejects.toMatchObject({ code: 'BLOCK_GAP' });
   });
 
+  it('lists its history: the anchor, then every applied block above it, oldest first', async () => {
+    const s = await make(ref(10n));
+    expect(await s.history()).toEqual([ref(10n)]);
+    for (let n = 11n; n <= 14n; n += 1n) await s.applyBlock(ref(n), [{ key: 'a', value: n }]);
+    expect(await s.history()).toEqual([10n, 11n, 12n, 13n, 14n].map((n) => ref(n)));
+    await s.finalize(12n);
+    expect(await s.history()).toEqual([ref(12n), ref(13n), ref(14n)]);
+    await s.rollbackTo(ref(13n));
+    await s.applyBlock(ref(14n, 1), []);
+    expect(await s.history()).toEqual([ref(12n), ref(13n), ref(14n, 1)]);
+    expect(await (await make()).history()).toEqual([]);
+  });
+
   it('cannot roll back below what it finalized', async () => {
     const s = await make(ref(10n));
     for (let n = 11n; n <= 15n; n += 1n) await s.applyBlock(ref(n), [{ key: 'a', value: n }]);
