@@ -8,17 +8,13 @@
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { erc20Abi, maxUint256, type Address, type Client, type PublicClient } from 'viem';
-import { aavePoolAbi, snxPerpsMarketAbi } from '../src/contracts/generated';
-import type { DeploymentManifest, SeededAccount } from '../src/config/manifest';
-import { write } from '../src/devnet/chain';
+import type { Address, PublicClient } from 'viem';
+import type { DeploymentManifest } from '../src/config/manifest';
 import { getFreePort } from '../src/devnet/anvil';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
-import { runMarketPath } from '../src/devnet/market';
 import { createAdapters } from '../src/indexer/adapters';
 import type { ProtocolAdapter } from '../src/indexer/adapters/types';
 import { rpcGetLogs } from '../src/indexer/chain/logs';
-import { IdentityIndex, syncIdentity } from '../src/indexer/identity';
 import { IndexerService, type OwnerPositions } from '../src/indexer/indexer.service';
 import { IndexRangeProcessor, processorHandlers, RefreshProcessor } from '../src/indexer/processors';
 import {
@@ -29,12 +25,20 @@ import {
   queueJobSink,
   startWorkers,
   type IndexerQueues,
-  type QueueName,
 } from '../src/indexer/queues';
 import { redisKeys } from '../src/indexer/redis/keys';
 import { RedisReorgStore } from '../src/indexer/redis/redis-store';
 import { serialize } from '../src/indexer/redis/serialize';
 import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/indexer/redis/test-redis';
+import {
+  crashWithLiquidations,
+  persona,
+  directRead as directReadOn,
+  drained as drainedQueues,
+  expectStoredEqualsChain as expectStoredEqualsChainOn,
+  riskJobIds as riskJobIdsOn,
+  type IndexedChain,
+} from './helpers/indexer';
 
 let devnet: Devnet;
 let m: DeploymentManifest;
@@ -48,12 +52,6 @@ let store: RedisReorgStore<OwnerPositions>;
 let service: IndexerService;
 let startBlock: bigint;
 let backfilledTo: bigint;
-
-const persona = (name: string): SeededAccount => {
-  const a = m.accounts.find((x) => x.persona === name);
-  if (!a) throw new Error(`persona ${name} not in manifest`);
-  return a;
-};
 
 const head = (): Promise<bigint> => client.getBlockNumber({ cacheTime: 0 });
 
@@ -103,70 +101,12 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-/** Waits until the queues this process drains are empty; a failed job fails the test with its reason. */
-async function drained(timeoutMs = 40_000): Promise<void> {
-  const names: QueueName[] = ['index-range', 'refresh'];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let pending = 0;
-    for (const q of names) {
-      const c = await queues[q].getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-      if ((c.failed ?? 0) > 0) {
-        const [job] = await queues[q].getFailed(0, 0);
-        throw new Error(`a ${q} job failed: ${job?.failedReason}`);
-      }
-      pending += (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
-    }
-    if (pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`queues not drained after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** An independent read: identity rebuilt from the start block, every adapter read at `block`. */
-async function directRead(owner: Address, block: bigint): Promise<OwnerPositions> {
-  const identity = IdentityIndex.forAdapters(adapters);
-  await syncIdentity(client as unknown as Client, identity, startBlock, block);
-  const reads = await Promise.all(
-    adapters.map((a) =>
-      a.readPositions(client as unknown as Client, identity.holderFor(owner, a.protocol), block),
-    ),
-  );
-  return {
-    owner,
-    protocols: reads.map((r) => ({ protocol: r.protocol, positions: r.positions, attributes: r.attributes })),
-  };
-}
-
-const hasPositions = (v: OwnerPositions): boolean => v.protocols.some((p) => p.positions.length > 0);
-
-async function riskJobIds(): Promise<string[]> {
-  const jobs = await queues.risk.getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
-  return jobs.map((j) => j.id ?? '').sort();
-}
-
-/** Every persona: stored value equals a direct read at its stamp; returns how many have positions. */
-async function expectStoredEqualsChain(): Promise<number> {
-  let withPositions = 0;
-  const risk = new Set(await riskJobIds());
-  for (const p of m.accounts) {
-    const stored = await store.get(p.address);
-    if (!stored) {
-      // Never touched by an event: must hold nothing anywhere.
-      expect(hasPositions(await directRead(p.address, backfilledTo))).toBe(false);
-      continue;
-    }
-    expect(stored.blockHash).toBe((await client.getBlock({ blockNumber: stored.blockNumber })).hash);
-    expect(serialize(stored.value)).toBe(serialize(await directRead(p.address, stored.blockNumber)));
-    if (hasPositions(stored.value)) {
-      withPositions += 1;
-      expect(risk.has(jobIds.risk(p.address, { number: stored.blockNumber, hash: stored.blockHash }))).toBe(
-        true,
-      );
-    }
-  }
-  return withPositions;
-}
+const chain = (): IndexedChain => ({ client, adapters, manifest: m, queues, store });
+const drained = (): Promise<void> => drainedQueues(queues);
+const directRead = (owner: Address, block: bigint): Promise<OwnerPositions> =>
+  directReadOn(chain(), owner, block);
+const riskJobIds = (): Promise<string[]> => riskJobIdsOn(queues);
+const expectStoredEqualsChain = (): Promise<number> => expectStoredEqualsChainOn(chain(), backfilledTo);
 
 describe('indexing service on the devnet', () => {
   it('backfills from the start block through the workers: stored positions equal the chain', async () => {
@@ -193,28 +133,11 @@ describe('indexing service on the devnet', () => {
 
   it('after a crash path with liquidations, a live range refreshes the changed owners', async () => {
     const from = backfilledTo + 1n;
-    const nearLiq = persona('aave-near-liquidation');
-    const highLev = persona('perps-high-leverage');
-    const liquidator = persona('liquidator-bot');
-    const beforeNearLiq = await store.get(nearLiq.address);
-    const beforeHighLev = await store.get(highLev.address);
-    await runMarketPath(devnet.clients, m, 'crash', { clock: 'instant', steps: 6 });
-    await write(devnet.clients, liquidator.address, m.tokens.USDC.address, erc20Abi, 'approve', [
-      m.aave.pool,
-      maxUint256,
-    ]);
-    await write(devnet.clients, liquidator.address, m.aave.pool, aavePoolAbi, 'liquidationCall', [
-      m.tokens.WETH.address,
-      m.tokens.USDC.address,
-      nearLiq.address,
-      maxUint256,
-      false,
-    ]);
-    const perpsMarket = m.venues.perps!.contracts.perpsMarket!;
-    await write(devnet.clients, liquidator.address, perpsMarket, snxPerpsMarketAbi, 'liquidate', [
-      BigInt(highLev.venueAccounts.perps!),
-    ]);
-    await devnet.clients.testClient.mine({ blocks: 2 });
+    const nearLiqAddress = persona(m, 'aave-near-liquidation').address;
+    const highLevAddress = persona(m, 'perps-high-leverage').address;
+    const beforeNearLiq = await store.get(nearLiqAddress);
+    const beforeHighLev = await store.get(highLevAddress);
+    const { nearLiq, highLev } = await crashWithLiquidations(devnet);
     const to = await head();
     const touched = await service.backfill(from, to);
     await drained();
