@@ -12,7 +12,10 @@ import {
   QUEUE_NAMES,
   queueJobSink,
   queuePrefix,
+  RECONCILE_SCHEDULER_ID,
+  scheduleReconcile,
   startWorkers,
+  unscheduleReconcile,
   type IndexerQueues,
 } from './queues';
 
@@ -28,6 +31,7 @@ describe('queue definitions', () => {
     );
     expect(jobIds.advance(b7)).toBe('advance-7-0123456789abcdef');
     expect(jobIds.risk(owner, b7)).toBe('risk-0x00000000000000000000000000000000000000ab-7-0123456789abcdef');
+    expect(jobIds.reconcile(b7)).toBe('reconcile-7-0123456789abcdef');
     // Another branch's block at the same height is another job.
     expect(jobIds.refresh(owner, { number: 7n, hash: `0x${'ff'.repeat(32)}` })).not.toBe(
       jobIds.refresh(owner, b7),
@@ -58,7 +62,11 @@ describe('queue definitions', () => {
     }
     expect(err).toBeInstanceOf(NetmarginError);
     expect((err as NetmarginError).code).toBe('QUEUE_WITHOUT_HANDLER');
-    expect((err as Error).message).toContain('risk');
+    expect((err as NetmarginError).details.missing).toEqual(['risk', 'reconcile']);
+  });
+
+  it('refuses a reconcile interval below a second', async () => {
+    await expect(scheduleReconcile({} as IndexerQueues, 500)).rejects.toMatchObject({ field: 'everyMs' });
   });
 });
 
@@ -105,5 +113,19 @@ describe('queues on Redis', () => {
     expect(jobs.filter((j) => j.name === 'refresh-owner')).toHaveLength(2);
     expect(jobs[0]?.opts.attempts).toBe(DEFAULT_JOB_OPTIONS.refresh.attempts);
     expect(await redis.exists(`${queuePrefix(network)}:refresh:meta`)).toBe(1);
+  });
+
+  it('keeps one reconcile scheduler per network however often it is scheduled', async () => {
+    await scheduleReconcile(queues, 60_000);
+    await scheduleReconcile(queues, 30_000); // a second process, or a new interval: updated, not added
+    const schedulers = await queues.reconcile.getJobSchedulers();
+    expect(schedulers).toHaveLength(1);
+    expect(schedulers[0]).toMatchObject({ key: RECONCILE_SCHEDULER_ID, every: 30_000, name: 'reconcile' });
+    // Exactly one run of the scheduler waits (the first is due at once).
+    const waiting = await queues.reconcile.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]?.data).toEqual({});
+    expect(await unscheduleReconcile(queues)).toBe(true);
+    expect(await queues.reconcile.getJobSchedulers()).toHaveLength(0);
   });
 });

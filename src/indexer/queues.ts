@@ -8,7 +8,10 @@
  *   advance the store's head to a block with no writes (`advance-<block>-<hash16>`, job name
  *   `advance-head`), queued after a range's refreshes so the store head says how far indexing got;
  * - `risk`: one owner whose stored positions changed at a block (`risk-<owner>-<block>-<hash16>`),
- *   for the risk engine.
+ *   for the risk engine;
+ * - `reconcile`: re-read every stored owner and repair what differs (`reconcile.ts`), added by one
+ *   BullMQ job scheduler per network (`scheduleReconcile`, scheduler id `reconcile`) every interval,
+ *   or by hand at a block (`reconcile-<block>-<hash16>`).
  *
  * Job ids carry the block's hash (its first 16 hex digits): a job id names one block of one branch,
  * so after a reorg the new branch's block at the same height gets its own jobs instead of being
@@ -21,11 +24,11 @@
  */
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Address, Hex } from 'viem';
-import { NetmarginError } from '../common/errors';
+import { InvalidInputError, NetmarginError } from '../common/errors';
 import type { BlockRef } from './chain/store';
 import { redisKeys } from './redis/keys';
 
-export const QUEUE_NAMES = ['index-range', 'refresh', 'risk'] as const;
+export const QUEUE_NAMES = ['index-range', 'refresh', 'risk', 'reconcile'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job data per queue. Block numbers are decimal strings (job data is JSON; bigint does not survive). */
@@ -34,6 +37,13 @@ export interface JobDataByQueue {
   'index-range': { fromBlock: string; toBlock: string; refreshAtBlock: string; refreshAtHash: Hex };
   refresh: RefreshJobData | AdvanceJobData;
   risk: { owner: Address; blockNumber: string; blockHash: Hex };
+  reconcile: ReconcileJobData;
+}
+
+/** Reconcile at this block; with no block (the scheduled runs), at the positions store's head. */
+export interface ReconcileJobData {
+  blockNumber?: string;
+  blockHash?: Hex;
 }
 
 /** Re-read `owner` at one block. */
@@ -55,6 +65,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: string } = {
   'index-range': 'index-range',
   refresh: 'refresh-owner',
   risk: 'compute-risk',
+  reconcile: 'reconcile',
 };
 export const ADVANCE_JOB_NAME = 'advance-head';
 
@@ -87,6 +98,13 @@ export const DEFAULT_JOB_OPTIONS: { readonly [Q in QueueName]: JobsOptions } = {
     removeOnComplete: { count: 10_000 },
     removeOnFail: { count: 5_000 },
   },
+  // A run that fails is retried; the next scheduled run re-checks everything anyway.
+  reconcile: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 1_000 },
+  },
 };
 
 const at = (b: BlockRef): string => `${b.number}-${b.hash.slice(2, 18).toLowerCase()}`;
@@ -101,7 +119,11 @@ export const jobIds = {
   refresh: (owner: Address, block: BlockRef): string => `refresh-${owner.toLowerCase()}-${at(block)}`,
   advance: (block: BlockRef): string => `advance-${at(block)}`,
   risk: (owner: Address, block: BlockRef): string => `risk-${owner.toLowerCase()}-${at(block)}`,
+  reconcile: (block: BlockRef): string => `reconcile-${at(block)}`,
 };
+
+/** The id of the reconcile job scheduler: one per queue, so one per network. */
+export const RECONCILE_SCHEDULER_ID = 'reconcile';
 
 /** BullMQ's key prefix for `network` (under the network's `nm:{network}:` namespace). */
 export function queuePrefix(network: string): string {
@@ -115,7 +137,12 @@ export function createQueues(connection: ConnectionOptions, network: string): In
   const prefix = queuePrefix(network);
   const make = <Q extends QueueName>(name: Q): Queue<JobDataByQueue[Q]> =>
     new Queue<JobDataByQueue[Q]>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS[name] });
-  return { 'index-range': make('index-range'), refresh: make('refresh'), risk: make('risk') };
+  return {
+    'index-range': make('index-range'),
+    refresh: make('refresh'),
+    risk: make('risk'),
+    reconcile: make('reconcile'),
+  };
 }
 
 export async function closeQueues(queues: IndexerQueues): Promise<void> {
@@ -152,6 +179,41 @@ export function enqueueRange(
       refreshAtHash: refreshAt.hash,
     },
     jobIds.range(fromBlock, toBlock, refreshAt),
+  );
+}
+
+/**
+ * Adds a reconciliation every `everyMs` milliseconds at the store's head, through one BullMQ job
+ * scheduler per network: calling it again (from any process) updates that scheduler instead of adding
+ * another, so one run happens per interval however many processes call it or drain the queue.
+ */
+export async function scheduleReconcile(queues: IndexerQueues, everyMs: number): Promise<void> {
+  if (!Number.isSafeInteger(everyMs) || everyMs < 1_000)
+    throw new InvalidInputError('everyMs', `${everyMs} is not a whole number of milliseconds ≥ 1000`, {
+      hint: 'Reconcile at most once a second; every few minutes is typical.',
+    });
+  await queues.reconcile.upsertJobScheduler(
+    RECONCILE_SCHEDULER_ID,
+    { every: everyMs },
+    { name: JOB_NAMES.reconcile, data: {}, opts: DEFAULT_JOB_OPTIONS.reconcile },
+  );
+}
+
+/** Stops the scheduled reconciliations of the network (a run already queued still runs). */
+export async function unscheduleReconcile(queues: IndexerQueues): Promise<boolean> {
+  return queues.reconcile.removeJobScheduler(RECONCILE_SCHEDULER_ID);
+}
+
+/** Queues one reconciliation at `block` (deduplicated by block). */
+export function enqueueReconcile(
+  queues: IndexerQueues,
+  block: BlockRef,
+): Promise<Job<JobDataByQueue['reconcile']>> {
+  return enqueue(
+    queues,
+    'reconcile',
+    { blockNumber: block.number.toString(), blockHash: block.hash },
+    jobIds.reconcile(block),
   );
 }
 

@@ -7,7 +7,8 @@
  * lending collateral only when the user has it enabled as collateral; otherwise it is a plain
  * holding of the aToken (`spot`). Debt is the variable plus stable debt of the reserve. Assets are
  * named by token symbol: `a<SYMBOL>` for supplies, `<SYMBOL>` for debt (the market snapshot lists
- * both). The user's e-mode category is reported as the `eModeCategory` attribute.
+ * both). The user's e-mode category is reported as the `eModeCategory` attribute. `accrualIndexes`
+ * gives the reserves' liquidity and variable-borrow indexes, by which those amounts grow between events.
  */
 import { decodeEventLog, getAddress, type Address, type Client, type Log } from 'viem';
 import { aavePoolAbi, aaveProtocolDataProviderAbi } from '../../contracts/generated';
@@ -163,6 +164,31 @@ export class AaveV3Adapter implements ProtocolAdapter {
     return readHolderAtBlock(this.protocol, client, holder, blockNumber, () =>
       this.collect(client, holder, blockNumber),
     );
+  }
+
+  /**
+   * Every reserve's indexes at `blockNumber`, in one batched read: `a<SYMBOL>` → the liquidity index
+   * (`getReserveNormalizedIncome`: aToken balance = scaled balance × index), `<SYMBOL>` → the
+   * variable-borrow index (`getReserveNormalizedVariableDebt`: variable debt = scaled debt × index).
+   * Stable debt compounds at each user's own rate and follows neither index.
+   */
+  async accrualIndexes(client: Client, blockNumber: bigint): Promise<Record<string, bigint>> {
+    const reserves = await this.reserveList(client, blockNumber);
+    const pool = { address: this.cfg.pool, abi: aavePoolAbi } as const;
+    const reads = (await readAll(
+      client,
+      reserves.flatMap((r) => [
+        { ...pool, functionName: 'getReserveNormalizedIncome', args: [r.asset] },
+        { ...pool, functionName: 'getReserveNormalizedVariableDebt', args: [r.asset] },
+      ]),
+      blockNumber,
+    )) as bigint[];
+    const indexes: Record<string, bigint> = {};
+    reserves.forEach((r, i) => {
+      indexes[`a${r.symbol}`] = reads[2 * i]!;
+      indexes[r.symbol] = reads[2 * i + 1]!;
+    });
+    return indexes;
   }
 }
 

@@ -64,4 +64,11 @@ export interface ProtocolAdapter {
   accountsFromLogs(logs: readonly Log[]): AffectedHolder[];
   /** Reads every position of `holder`, all calls pinned to `blockNumber` and batched. */
   readPositions(client: Client, holder: PositionHolder, blockNumber: bigint): Promise<AdapterReadResult>;
+  /**
+   * Optional: the protocol's interest indexes at `blockNumber`, for amounts that grow with no event.
+   * Key = a position's `asset` name; value = a ray (1e27) index such that the position's amount at a
+   * later block is its amount at an earlier block × I_later / I_earlier (up to rounding). Lets
+   * reconciliation tell accrued interest from drift; an adapter without it never counts as accrual.
+   */
+  accrualIndexes?(client: Client, blockNumber: bigint): Promise<Record<string, bigint>>;
 }

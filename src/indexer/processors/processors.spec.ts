@@ -1,6 +1,13 @@
 import { getAddress } from 'viem';
 import { QUEUE_NAMES } from '../queues';
-import { IndexRangeProcessor, processorHandlers, RefreshProcessor, RiskProcessor } from './index';
+import type { ReconcileSummary } from '../reconcile';
+import {
+  IndexRangeProcessor,
+  processorHandlers,
+  ReconcileProcessor,
+  RefreshProcessor,
+  RiskProcessor,
+} from './index';
 
 const owner = getAddress('0x000000000000000000000000000000000000a11c');
 const h = `0x${'ab'.repeat(32)}` as const;
@@ -19,7 +26,11 @@ describe('processors', () => {
       handleAdvance: async (b) => (calls.push(['advance', b]), 'unchanged' as const),
     });
     const risk = new RiskProcessor({ recompute: async (o, b) => (calls.push(['risk', o, b]), 'ok') });
-    const handlers = processorHandlers({ indexRange, refresh, risk });
+    const summary = { checked: 3 } as ReconcileSummary;
+    const reconcile = new ReconcileProcessor({
+      run: async (at) => (calls.push(['reconcile', at]), summary),
+    });
+    const handlers = processorHandlers({ indexRange, refresh, risk, reconcile });
     expect(Object.keys(handlers).sort()).toEqual([...QUEUE_NAMES].sort());
     const job = {} as never;
     expect(
@@ -41,11 +52,16 @@ describe('processors', () => {
       'unchanged',
     );
     expect(await handlers.risk!({ owner, blockNumber: '13', blockHash: h }, job)).toBe('ok');
+    expect(await handlers.reconcile!({}, job)).toBe(summary);
+    expect(await handlers.reconcile!({ blockNumber: '14', blockHash: h }, job)).toBe(summary);
     expect(calls).toEqual([
       ['backfill', 9007199254740993n, 9007199254740999n, { number: 9007199254741000n, hash: h }],
       ['refresh', owner, { number: 12n, hash: h }],
       ['advance', { number: 12n, hash: h }],
       ['risk', owner, { number: 13n, hash: h }],
+      // A scheduled run names no block (the store's head); a run by hand names one.
+      ['reconcile', undefined],
+      ['reconcile', { number: 14n, hash: h }],
     ]);
   });
 
