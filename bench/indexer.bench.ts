@@ -3,7 +3,7 @@
  *
  *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 1 --refresh-concurrency 8
  *                             --live-blocks 20 --block-time 1 --sample 200
- *                             --owners-per-tx 10]
+ *                             --owners-per-tx 10 --cpu-profile backfill.cpuprofile]
  *
  * 1. Starts a devnet (automine) and seeds a history through `HistorySeeder` (src/devnet/history-seeder.ts):
  *    per owner an Aave supply of USDC and WETH, a perps account opened, funded, traded and transferred
@@ -25,9 +25,12 @@
  * Prints one JSON line on stdout; progress goes to stderr. Keys: events (watched protocol events),
  * logs (every log the backfill read), owners, blocks (start block to head), seedSeconds,
  * backfillSeconds, eventsPerSecond, blocksPerSecond, peakRssMb (this process: devnet clients, indexer
- * and workers), liveLagBlocks, liveBlocks, chunkBlocks, indexRangeConcurrency, refreshConcurrency,
+ * and workers), indexerCpuSeconds and anvilCpuSeconds (CPU used during the backfill by this process
+ * and by the devnet node: on 2 cores, together they say what bounds it), liveLagBlocks, liveBlocks, chunkBlocks, indexRangeConcurrency, refreshConcurrency,
  * refreshes (refresh jobs run), verifiedOwners.
  */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Worker } from 'bullmq';
 import { toEventSelector, type AbiEvent, type Hex, type PublicClient } from 'viem';
 import { getFreePort } from '../src/devnet/anvil';
@@ -72,6 +75,49 @@ const LIVE_BLOCKS = arg('live-blocks', 20);
 const BLOCK_TIME_SEC = arg('block-time', 1);
 const SAMPLE = arg('sample', 200);
 const OWNERS_PER_TX = arg('owners-per-tx', 10);
+
+/** `--cpu-profile <file>`: a V8 CPU profile of the backfill window only (open it in Chrome DevTools). */
+const CPU_PROFILE = ((): string | undefined => {
+  const i = process.argv.indexOf('--cpu-profile');
+  return i < 0 ? undefined : process.argv[i + 1];
+})();
+
+async function startProfile(): Promise<Session | undefined> {
+  if (!CPU_PROFILE) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session | undefined): Promise<void> {
+  if (!session || !CPU_PROFILE) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(CPU_PROFILE, JSON.stringify(profile));
+  session.disconnect();
+  log(`backfill CPU profile written to ${CPU_PROFILE}`);
+}
+
+/** CPU seconds (user + system) used so far by this process's child processes named `name` (Linux). */
+function childCpuSeconds(name: string): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    if (comm !== name || Number(fields[1]) !== process.pid) continue; // fields[1] = ppid
+    total += (Number(fields[11]) + Number(fields[12])) / tick; // utime, stime
+  }
+  return total;
+}
 
 const log = (line: string): void => {
   process.stderr.write(`[bench:indexer] ${line}\n`);
@@ -218,6 +264,9 @@ async function main(): Promise<void> {
     );
 
     // Backfill: ranges of CHUNK_BLOCKS, every owner refreshed once, at the head.
+    const profiler = await startProfile();
+    const cpu0 = process.cpuUsage();
+    const anvilCpu0 = childCpuSeconds('anvil');
     const tBackfill = Date.now();
     const headRef = await service.blockRef(head);
     for (let from = startBlock; from <= head; from += CHUNK_BLOCKS) {
@@ -226,6 +275,10 @@ async function main(): Promise<void> {
     }
     await drained(queues, (pending) => log(`backfill: ${pending} jobs pending, ${refreshes} refreshes run`));
     const backfillSeconds = (Date.now() - tBackfill) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const indexerCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const anvilCpuSeconds = childCpuSeconds('anvil') - anvilCpu0;
+    await stopProfile(profiler);
     const storeHead = (await store.head())?.number;
     log(`backfill done in ${backfillSeconds.toFixed(2)} s; store head ${storeHead}`);
     if (storeHead !== head) throw new Error(`store head ${storeHead} is not the chain head ${head}`);
@@ -291,6 +344,8 @@ async function main(): Promise<void> {
       eventsPerSecond: Math.round(events / backfillSeconds),
       blocksPerSecond: Math.round(blocks / backfillSeconds),
       peakRssMb: peakRssMb(),
+      indexerCpuSeconds: Number(indexerCpuSeconds.toFixed(2)),
+      anvilCpuSeconds: Number(anvilCpuSeconds.toFixed(2)),
       liveLagBlocks: liveLag,
       liveBlocks: lags.length,
       chunkBlocks: Number(CHUNK_BLOCKS),
