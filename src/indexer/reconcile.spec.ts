@@ -277,6 +277,32 @@ describe('Reconciler', () => {
     expect(metrics[RECONCILE_METRICS.driftRepaired]).toBe('4');
   });
 
+  it('counts a difference the service does not confirm as superseded, not repaired', async () => {
+    // A read that disagrees with the service's own (e.g. venue accounts resolved with a lagging
+    // identity index): the service re-reads, finds the store right and writes nothing.
+    const lagging = new Reconciler({
+      client: fakeClient,
+      service: {
+        readOwner: async (o, b) => (o === carol ? value(carol, []) : service.readOwner(o, b)),
+        handleRefresh: (o, at) => service.handleRefresh(o, at),
+      },
+      store,
+      adapters: [aaveAdapter, perpsAdapter],
+      redis,
+      network,
+      logger: { warn: (line) => void logged.push(line) },
+    });
+    asked.length = 0;
+    logged.length = 0;
+    const summary = await lagging.run();
+    expect(summary).toMatchObject({ unchanged: 6, superseded: [carol], driftRepaired: 0, drifted: [] });
+    expect(asked).toEqual([]);
+    expect(logged).toEqual([]);
+    expect((await redis.hgetall(redisKeys(network).indexer.metrics))[RECONCILE_METRICS.driftRepaired]).toBe(
+      '4',
+    );
+  });
+
   it('counts an owner the store moved past as superseded, not repaired', async () => {
     // The store's head is 20; a run at 15 finds differences but the service re-asks them at the head.
     aave.set(alice, [lending('collateral', 'aUSDC', 1_000n)]);

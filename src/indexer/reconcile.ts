@@ -5,8 +5,9 @@
  * Events keep the store exact only for what emits them. Some changes never do: interest accrues on
  * Aave balances block by block, perps marks and funding move with time and prices, an aToken
  * `transfer` between users moves collateral without a Pool event, and a stored value can be lost or
- * corrupted. A run reads each stored owner at one block (`service.readOwner`), and for each owner
- * whose read differs from the stored bytes decides which of two it is:
+ * corrupted. A run reads each stored owner at one block (`service.readOwner`); each owner whose read
+ * differs from the stored bytes is refreshed through the service, and what the service wrote is
+ * compared with what was stored to decide which of two it was:
  *
  * - `accrual`: nothing differs but what grows with no event. Amounts of lending and spot positions
  *   whose adapter gives an interest index (`accrualIndexes`) must equal the stored amount ×
@@ -18,7 +19,7 @@
  * - `drift`: anything else, e.g. a missed or unwatched event, or a wrong stored value.
  *
  * Both are written through `service.handleRefresh(owner, at)`, which stores the value at that block
- * and asks for the owner's risk job. Counters go to the network's metrics hash (`HINCRBY`, shared by
+ * and asks for the owner's risk job (a difference the service does not confirm is `superseded`). Counters go to the network's metrics hash (`HINCRBY`, shared by
  * every process): `reconcile_runs`, `reconcile_owners_checked`, `reconcile_accrual_refreshed`,
  * `reconcile_drift_repaired`; the run's summary goes to `reconcileLast` and is returned.
  *
@@ -127,9 +128,7 @@ export class Reconciler {
     const checked = await mapLimit(entries, this.deps.concurrency ?? 4, async ([key, stored]) => {
       const owner = getAddress(key);
       const fresh = await service.readOwner(owner, at.number);
-      if (serialize(fresh) === serialize(stored.value)) return null;
-      const verdict = await this.classify(stored.value, fresh, stored.blockNumber, at.number, indexCache);
-      return { owner, storedBlock: stored.blockNumber, verdict };
+      return serialize(fresh) === serialize(stored.value) ? null : { owner, stored, fresh };
     });
 
     const metrics = redisKeys(this.deps.network).indexer.metrics;
@@ -138,19 +137,25 @@ export class Reconciler {
     let accrualRefreshed = 0;
     for (const c of checked) {
       if (!c) continue;
-      // The service re-reads and compares under its own write lock; only 'changed' is a repair here.
+      // Repairs run one at a time: the service syncs its identity index and serializes its writes.
+      // It re-reads and compares itself; only 'changed' is a repair here.
       if ((await service.handleRefresh(c.owner, at)) !== 'changed') {
         superseded.push(c.owner);
         continue;
       }
-      if (c.verdict.kind === 'accrual') {
+      // Classify what the service wrote (its identity index is now caught up to `at`), not the
+      // first read, which may have resolved venue accounts with an index that lagged.
+      const written = await store.get(c.owner);
+      const now = written && written.blockNumber === at.number ? written.value : c.fresh;
+      const verdict = await this.classify(c.stored.value, now, c.stored.blockNumber, at.number, indexCache);
+      if (verdict.kind === 'accrual') {
         accrualRefreshed += 1;
         await redis.hincrby(metrics, RECONCILE_METRICS.accrualRefreshed, 1);
       } else {
         const d = {
           owner: c.owner,
-          storedBlock: c.storedBlock.toString(),
-          differences: c.verdict.differences,
+          storedBlock: c.stored.blockNumber.toString(),
+          differences: verdict.differences,
         };
         drifted.push(d);
         await redis.hincrby(metrics, RECONCILE_METRICS.driftRepaired, 1);
