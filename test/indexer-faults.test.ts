@@ -1,0 +1,405 @@
+/**
+ * Fault tests of the indexer worker on the devnet: each scenario backfills the seeded chain through
+ * the real queues and must end with every persona's stored positions equal to a direct adapter read at
+ * the stored block, no failed job, every expected job id completed and the store's head at the target.
+ *
+ * Every worker is a child process running `src/worker.ts` (the NestJS module, configured by
+ * environment variables, as in production; NestJS ships as ES modules only, which Jest cannot load).
+ *
+ * - RPC faults: the worker reads the chain through a loopback proxy that answers a seeded random
+ *   share of HTTP requests with 429 (Retry-After 0 or 1), a JSON-RPC -32005 rate limit, or no answer
+ *   at all (past the client's timeout); then a crash path with two liquidations and a live range
+ *   through the same proxy; then a graceful stop (SIGTERM).
+ * - SIGKILL: the worker process is killed while a refresh job is active; a second worker process gets
+ *   the job back once its lock expired (stalled → waiting → completed) and finishes the backfill.
+ * - Redis restart: the worker runs against a private `redis-server` with an append-only file synced
+ *   on every write; it is killed mid-backfill and restarted on the same port and directory, and the
+ *   worker reconnects by itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import type { Address, PublicClient } from 'viem';
+import type { DeploymentManifest } from '../src/config/manifest';
+import { getFreePort } from '../src/devnet/anvil';
+import { startDevnet, type Devnet } from '../src/devnet/devnet';
+import { mulberry32 } from '../src/risk/stats/prng';
+import { createAdapters } from '../src/indexer/adapters';
+import type { ProtocolAdapter } from '../src/indexer/adapters/types';
+import { rpcGetLogs } from '../src/indexer/chain/logs';
+import type { BlockRef } from '../src/indexer/chain/store';
+import { ReorgBuffer } from '../src/indexer/chain/store';
+import { IndexerService, type OwnerPositions } from '../src/indexer/indexer.service';
+import { closeQueues, createQueues, enqueueRange, jobIds, type IndexerQueues } from '../src/indexer/queues';
+import { redisKeys } from '../src/indexer/redis/keys';
+import { RedisReorgStore } from '../src/indexer/redis/redis-store';
+import { serialize } from '../src/indexer/redis/serialize';
+import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/indexer/redis/test-redis';
+import { FakeRpc, type Reply } from './helpers/fake-rpc';
+import {
+  crashWithLiquidations,
+  drained,
+  expectStoredEqualsChain,
+  type IndexedChain,
+} from './helpers/indexer';
+
+const ROOT = resolve(__dirname, '..');
+
+let devnet: Devnet;
+let m: DeploymentManifest;
+let client: PublicClient;
+let adapters: ProtocolAdapter[];
+let redis: Redis;
+let tmp: string;
+let manifestPath: string;
+const networks: string[] = [];
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  redis = await connectTestRedis();
+  devnet = await startDevnet({ port: await getFreePort(), blockTimeSec: 0, manifestPath: null });
+  m = devnet.manifest;
+  client = devnet.clients.publicClient as unknown as PublicClient;
+  adapters = createAdapters(m);
+  tmp = mkdtempSync(join(tmpdir(), 'nm-faults-'));
+  manifestPath = join(tmp, 'manifest.json');
+  writeFileSync(manifestPath, JSON.stringify(m));
+}, 120_000);
+
+afterAll(async () => {
+  // Child workers first (a whole process group each), whatever state the tests left them in.
+  for (const c of children) killGroup(c);
+  // A connection to a Redis a failed test left dead would wait for it forever: bounded.
+  for (const f of cleanups.reverse()) await Promise.race([f().catch(() => undefined), sleep(5_000)]);
+  if (redis) {
+    for (const n of networks) await deleteKeys(redis, redisKeys(n).prefix);
+    redis.disconnect();
+  }
+  await devnet?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+function killGroup(c: ChildProcess): void {
+  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
+  try {
+    process.kill(-c.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** One backfill to check: its network, queues, store and the job ids it must complete. */
+interface Backfill {
+  network: string;
+  queues: IndexerQueues;
+  store: RedisReorgStore<OwnerPositions>;
+  target: BlockRef;
+  rangeId: string;
+  refreshIds: string[];
+}
+
+/**
+ * Prepares a backfill from the start block to the head on `url`'s Redis: anchors the positions store
+ * at the parent of the head, computes the job ids it must produce (a dry run of the service's
+ * backfill with a recording job sink, straight against anvil) and queues the range.
+ */
+async function prepareBackfill(conn: Redis, url: string): Promise<Backfill> {
+  const network = testNetwork();
+  networks.push(network);
+  const queues = createQueues({ url, maxRetriesPerRequest: null }, network);
+  // Connection errors while a Redis restarts are expected; the queues reconnect by themselves.
+  for (const q of Object.values(queues)) q.on('error', () => undefined);
+  cleanups.push(() => closeQueues(queues));
+  const head = await client.getBlockNumber({ cacheTime: 0 });
+  const startBlock = BigInt(m.network.startBlock);
+  const dry = new IndexerService({
+    client,
+    adapters,
+    store: new ReorgBuffer<OwnerPositions>({ number: head - 1n, hash: '0x' }),
+    jobs: { refresh: async () => undefined, advance: async () => undefined, risk: async () => undefined },
+    getLogs: rpcGetLogs(client),
+    startBlock,
+  });
+  const target = await dry.blockRef(head);
+  const { owners } = await dry.backfill(startBlock, head, target);
+  expect(owners.length).toBeGreaterThan(5);
+  const store = await RedisReorgStore.open<OwnerPositions>({
+    redis: conn,
+    keys: redisKeys(network).reorgStore('positions'),
+    anchor: await IndexerService.anchorFor(client, head),
+  });
+  await enqueueRange(queues, startBlock, head, target);
+  return {
+    network,
+    queues,
+    store,
+    target,
+    rangeId: jobIds.range(startBlock, head, target),
+    refreshIds: [...owners.map((o: Address) => jobIds.refresh(o, target)), jobIds.advance(target)],
+  };
+}
+
+/** No failed job anywhere, every expected job completed, the head at the target, the state exact. */
+async function expectExactAndNothingLost(b: Backfill): Promise<void> {
+  for (const q of ['index-range', 'refresh', 'risk'] as const)
+    expect(`${q}: ${(await b.queues[q].getJobCounts('failed')).failed} failed`).toBe(`${q}: 0 failed`);
+  expect(`${b.rangeId}: ${await b.queues['index-range'].getJobState(b.rangeId)}`).toBe(
+    `${b.rangeId}: completed`,
+  );
+  for (const id of b.refreshIds)
+    expect(`${id}: ${await b.queues.refresh.getJobState(id)}`).toBe(`${id}: completed`);
+  expect(await b.store.head()).toEqual(b.target);
+  const chain: IndexedChain = { client, adapters, manifest: m, queues: b.queues, store: b.store };
+  expect(await expectStoredEqualsChain(chain, b.target.number)).toBeGreaterThanOrEqual(3);
+}
+
+/** A worker process (`src/worker.ts` under tsx), its JSON log lines and its exit. */
+interface WorkerProcess {
+  child: ChildProcess;
+  /** `event` of every JSON line so far, with the line. */
+  lines: { event: string; line: string }[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts a worker process configured by `env` (on top of the test's manifest and low lock / stall
+ * settings) in its own process group, and waits until its workers run.
+ */
+async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NETMARGIN_MANIFEST: manifestPath,
+      NETMARGIN_ROLES: 'index,refresh',
+      NETMARGIN_LOCK_DURATION_MS: '2000',
+      NETMARGIN_STALLED_INTERVAL_MS: '500',
+      ...env,
+    },
+  });
+  children.push(child);
+  const lines: WorkerProcess['lines'] = [];
+  let stderr = '';
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let event = '?';
+    try {
+      event = String((JSON.parse(line) as { event?: unknown }).event);
+    } catch {
+      // not one of the worker's JSON lines
+    }
+    lines.push({ event, line });
+  });
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(
+    'the worker process to start its workers',
+    async () => {
+      if (gone)
+        throw new Error(`the worker exited at start:\n${lines.map((l) => l.line).join('\n')}\n${stderr}`);
+      return lines.some((l) => l.event === 'workers-started');
+    },
+    60_000,
+  );
+  return { child, lines, exited };
+}
+
+describe('indexer faults', () => {
+  it('RPC 429s, -32005 rate limits and hangs: the workers retry and end with the exact state', async () => {
+    const fake = new FakeRpc(devnet.rpcUrl);
+    await fake.start();
+    cleanups.push(() => fake.stop());
+    // One fate per HTTP request (a batch fails as a whole), drawn from a seeded generator.
+    const random = mulberry32(4);
+    const fates = new Map<number, Reply>();
+    const injected = { http429: 0, rpc32005: 0, hang: 0 };
+    fake.behave = (_call, n) => {
+      let fate = fates.get(n);
+      if (fate === undefined) {
+        const r = random();
+        if (r < 0.08) {
+          fate = { httpStatus: 429, retryAfter: r < 0.04 ? '0' : '1' };
+          injected.http429 += 1;
+        } else if (r < 0.14) {
+          fate = { rpcError: { code: -32005, message: 'request rate limit exceeded' } };
+          injected.rpc32005 += 1;
+        } else if (r < 0.17) {
+          fate = 'hang';
+          injected.hang += 1;
+        } else fate = 'proxy';
+        fates.set(n, fate);
+      }
+      return fate;
+    };
+
+    const b = await prepareBackfill(redis, redisUrl());
+    const w = await startWorker({
+      NETMARGIN_NETWORK: b.network,
+      NETMARGIN_RPC_URLS: fake.url,
+      NETMARGIN_RPC_TIMEOUT_MS: '1000',
+    });
+    await drained(b.queues, ['index-range', 'refresh'], 90_000);
+    await expectExactAndNothingLost(b);
+
+    // The crash path with liquidations, then a live range through the same faulty proxy.
+    const nearLiqBefore = await b.store.get(
+      m.accounts.find((a) => a.persona === 'aave-near-liquidation')!.address,
+    );
+    const { nearLiq, highLev } = await crashWithLiquidations(devnet);
+    const to = await client.getBlockNumber({ cacheTime: 0 });
+    const live = await client.getBlock({ blockNumber: to });
+    const liveRef = { number: to, hash: live.hash };
+    await enqueueRange(b.queues, b.target.number + 1n, to, liveRef);
+    await drained(b.queues, ['index-range', 'refresh'], 60_000);
+    for (const who of [nearLiq, highLev]) {
+      const stored = await b.store.get(who.address);
+      expect(stored?.blockNumber).toBe(to);
+      expect(stored?.blockHash).toBe(live.hash);
+    }
+    expect(serialize((await b.store.get(nearLiq.address))?.value)).not.toBe(serialize(nearLiqBefore?.value));
+    await expectExactAndNothingLost({
+      ...b,
+      target: liveRef,
+      rangeId: jobIds.range(b.target.number + 1n, to, liveRef),
+      refreshIds: [jobIds.refresh(nearLiq.address, liveRef), jobIds.refresh(highLev.address, liveRef)],
+    });
+    // A graceful stop: the shutdown hooks close workers, queues and Redis, then NestJS re-raises the signal.
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toEqual({ code: null, signal: 'SIGTERM' });
+
+    expect(injected.http429).toBeGreaterThan(0);
+    expect(injected.rpc32005).toBeGreaterThan(0);
+    expect(injected.hang).toBeGreaterThan(0);
+    expect(w.lines.map((l) => l.event)).toEqual(expect.arrayContaining(['shutting-down', 'stopped']));
+  }, 150_000);
+
+  it('a worker SIGKILLed mid-job: a second worker process gets the job back and ends with the exact state', async () => {
+    const fake = new FakeRpc(devnet.rpcUrl);
+    await fake.start();
+    cleanups.push(() => fake.stop());
+    fake.behave = (call) => (call.method === 'eth_call' ? { delayMs: 60 } : 'proxy'); // slow jobs
+    const b = await prepareBackfill(redis, redisUrl());
+    const env = { NETMARGIN_NETWORK: b.network, NETMARGIN_RPC_URLS: fake.url };
+    const first = await startWorker(env);
+    await waitFor('a refresh job in progress after two completed', async () => {
+      const c = await b.queues.refresh.getJobCounts('completed', 'active');
+      return (c.completed ?? 0) >= 2 && (c.active ?? 0) > 0;
+    });
+    process.kill(first.child.pid!, 'SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // The dead worker's job stays active, its lock unrenewed, until a live worker's stall check finds it.
+    const killed = (await b.queues.refresh.getActive()).map((j) => j.id ?? '');
+    expect(killed).toHaveLength(1);
+    const [killedId] = killed as [string];
+
+    const second = await startWorker(env);
+    await drained(b.queues, ['index-range', 'refresh'], 90_000);
+    const job = await b.queues.refresh.getJob(killedId);
+    expect(await b.queues.refresh.getJobState(killedId)).toBe('completed');
+    expect(job?.stalledCounter).toBe(1); // moved back to waiting once, after the lock expired
+    expect(second.lines.filter((l) => l.event === 'job-stalled' && l.line.includes(killedId))).toHaveLength(
+      1,
+    );
+    await expectExactAndNothingLost(b);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(second.lines.filter((l) => l.event === 'job-failed')).toEqual([]);
+  }, 150_000);
+
+  it('Redis killed and restarted mid-backfill (AOF): the workers reconnect by themselves and finish exactly', async () => {
+    const bin = redisServerBinary();
+    const port = await getFreePort();
+    const dir = mkdtempSync(join(tmp, 'redis-'));
+    const url = `redis://127.0.0.1:${port}`;
+    const startRedis = (): ChildProcess => {
+      const p = spawn(
+        bin,
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+          ...[
+            '--appendonly',
+            'yes',
+            '--appendfsync',
+            'always',
+            '--save',
+            '',
+            '--maxmemory-policy',
+            'noeviction',
+          ],
+        ],
+        { detached: true, stdio: 'ignore' },
+      );
+      children.push(p);
+      return p;
+    };
+    let server = startRedis();
+    const conn = new Redis(url, { maxRetriesPerRequest: null });
+    conn.on('error', () => undefined); // reconnects by itself during the outage
+    cleanups.push(async () => conn.disconnect());
+
+    expect(await conn.ping()).toBe('PONG');
+
+    const fake = new FakeRpc(devnet.rpcUrl);
+    await fake.start();
+    cleanups.push(() => fake.stop());
+    fake.behave = (call) => (call.method === 'eth_call' ? { delayMs: 40 } : 'proxy');
+    const b = await prepareBackfill(conn, url);
+    const w = await startWorker({
+      NETMARGIN_NETWORK: b.network,
+      NETMARGIN_RPC_URLS: fake.url,
+      REDIS_URL: url,
+    });
+    await waitFor('three refresh jobs completed and more waiting', async () => {
+      const c = await b.queues.refresh.getJobCounts('completed', 'waiting');
+      return (c.completed ?? 0) >= 3 && (c.waiting ?? 0) > 0;
+    });
+    const exited = new Promise((r) => server.once('exit', r));
+    process.kill(server.pid!, 'SIGKILL'); // a crash: no shutdown, no final save
+    await exited;
+    await sleep(1_000);
+    server = startRedis();
+
+    await drained(b.queues, ['index-range', 'refresh'], 90_000);
+    await expectExactAndNothingLost(b);
+    // The outage was seen by the worker, and survived without a failed job.
+    expect(w.lines.some((l) => l.event === 'redis-error' || l.event === 'worker-error')).toBe(true);
+    expect(w.lines.filter((l) => l.event === 'job-failed')).toEqual([]);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    await closeQueues(b.queues);
+    await conn.quit();
+    process.kill(server.pid!, 'SIGKILL');
+  }, 150_000);
+});
+
+/** The redis-server binary; fails with how to install it when there is none (never a silent skip). */
+function redisServerBinary(): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
+  for (const d of dirs) {
+    const p = join(d, 'redis-server');
+    if (d !== '' && existsSync(p)) return p;
+  }
+  throw new Error(
+    'The Redis restart test needs the redis-server binary and none was found on PATH or in /usr/bin. ' +
+      'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), then re-run.',
+  );
+}
