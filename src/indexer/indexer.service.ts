@@ -214,6 +214,7 @@ export class IndexerService {
   /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
   async readOwner(owner: Address, blockNumber: bigint): Promise<OwnerPositions> {
     const client = this.deps.client as unknown as Client;
+    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
     const reads = await Promise.all(
       this.deps.adapters.map((a) =>
         a.readPositions(client, this.identity.holderFor(owner, a.protocol), blockNumber),
