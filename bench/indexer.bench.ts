@@ -3,7 +3,7 @@
  *
  *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 1 --refresh-concurrency 8
  *                             --live-blocks 20 --block-time 1 --sample 200
- *                             --owners-per-tx 10 --cpu-profile backfill.cpuprofile]
+ *                             --owners-per-tx 10 --range-processes 1 --cpu-profile backfill.cpuprofile]
  *
  * 1. Starts a devnet (automine) and seeds a history through `HistorySeeder` (src/devnet/history-seeder.ts):
  *    per owner an Aave supply of USDC and WETH, a perps account opened, funded, traded and transferred
@@ -22,14 +22,24 @@
  *    half block, the head followed by enqueuing each new block as a range; at every new head the lag
  *    (chain head − store head) is sampled, over `live-blocks` blocks; the maximum is reported.
  *
+ * `--range-processes N` drains the `index-range` queue in N separate worker processes (as production
+ * may; see docs/indexer.md "Running several processes") instead of this one, which then runs only
+ * the `refresh` worker. `--cpu-profile <file>` writes a V8 CPU profile of this process over the
+ * backfill window.
+ *
  * Prints one JSON line on stdout; progress goes to stderr. Keys: events (watched protocol events),
- * logs (every log the backfill read), owners, blocks (start block to head), seedSeconds,
- * backfillSeconds, eventsPerSecond, blocksPerSecond, peakRssMb (this process: devnet clients, indexer
- * and workers), indexerCpuSeconds and anvilCpuSeconds (CPU used during the backfill by this process
- * and by the devnet node: on 2 cores, together they say what bounds it), liveLagBlocks, liveBlocks, chunkBlocks, indexRangeConcurrency, refreshConcurrency,
- * refreshes (refresh jobs run), verifiedOwners.
+ * logs (every log the range jobs read), owners, blocks (start block to head), seedSeconds,
+ * backfillSeconds, eventsPerSecond, blocksPerSecond, peakRssMb (this process: devnet clients,
+ * indexer and workers), indexerCpuSeconds, anvilCpuSeconds and rangeProcessesCpuSeconds (CPU used
+ * during the backfill by this process, the devnet node and the range worker processes: on 2 cores,
+ * together they say what bounds it), liveLagBlocks, liveBlocks, chunkBlocks, indexRangeConcurrency,
+ * indexRangeProcesses, refreshConcurrency, refreshes (refresh-queue jobs run, `advance-head`
+ * included), verifiedOwners, loadAverage1m (how busy the shared machine was).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import type { Worker } from 'bullmq';
 import { toEventSelector, type AbiEvent, type Hex, type PublicClient } from 'viem';
@@ -75,6 +85,7 @@ const LIVE_BLOCKS = arg('live-blocks', 20);
 const BLOCK_TIME_SEC = arg('block-time', 1);
 const SAMPLE = arg('sample', 200);
 const OWNERS_PER_TX = arg('owners-per-tx', 10);
+const RANGE_PROCESSES = process.argv.includes('--range-processes') ? arg('range-processes', 1) : 0;
 
 /** `--cpu-profile <file>`: a V8 CPU profile of the backfill window only (open it in Chrome DevTools). */
 const CPU_PROFILE = ((): string | undefined => {
@@ -196,12 +207,84 @@ function liveLagBlocks(chainHead: bigint, storeHead: bigint): number {
   return Number(chainHead - storeHead);
 }
 
+/** What a range-worker process needs (sent as its argv JSON). */
+interface RangeWorkerSpec {
+  network: string;
+  rpcUrl: string;
+  manifestPath: string;
+  concurrency: number;
+}
+
+/**
+ * `--range-worker <spec>`: a separate process draining only the `index-range` queue, as production
+ * may run them (see "Running several processes"); its own service and identity index, the same
+ * Redis queues and store.
+ */
+async function rangeWorker(spec: RangeWorkerSpec): Promise<void> {
+  const m = JSON.parse(readFileSync(spec.manifestPath, 'utf8')) as Devnet['manifest'];
+  const redis = await connectTestRedis();
+  const client = createChainClient({
+    urls: [spec.rpcUrl],
+    chain: devnetChain(spec.rpcUrl),
+    batch: { batchSize: 100, waitMs: 0 },
+    timeoutMs: 30_000,
+  });
+  const connection = { url: redisUrl(), maxRetriesPerRequest: null };
+  const queues = createQueues(connection, spec.network);
+  const store = await RedisReorgStore.open<OwnerPositions>({
+    redis,
+    keys: redisKeys(spec.network).reorgStore('positions'),
+  });
+  const service = new IndexerService({
+    client,
+    adapters: createAdapters(m),
+    store,
+    jobs: queueJobSink(queues),
+    getLogs: rpcGetLogs(client),
+    startBlock: BigInt(m.network.startBlock),
+  });
+  const workers = startWorkers(
+    connection,
+    spec.network,
+    processorHandlers({ indexRange: new IndexRangeProcessor(service) }),
+    { queues: ['index-range'], concurrency: { 'index-range': spec.concurrency } },
+  );
+  process.on('message', () => {
+    void (async (): Promise<void> => {
+      await Promise.all(workers.map((w) => w.close()));
+      await closeQueues(queues);
+      redis.disconnect();
+      process.exit(0);
+    })();
+  });
+  process.send?.('ready');
+}
+
+function startRangeProcesses(spec: RangeWorkerSpec, count: number): Promise<ChildProcess[]> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ChildProcess>((resolve, reject) => {
+          const child = fork(__filename, ['--range-worker', JSON.stringify(spec)], {
+            execArgv: process.execArgv,
+          });
+          child.once('message', () => resolve(child));
+          child.once('error', reject);
+          child.once('exit', (code) => reject(new Error(`range worker exited with code ${code}`)));
+        }),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const redis = await connectTestRedis();
   const network = testNetwork();
   let devnet: Devnet | undefined;
   let queues: IndexerQueues | undefined;
   let workers: Worker[] = [];
+  let children: ChildProcess[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-indexer-'));
   try {
     const t0 = Date.now();
     devnet = await startDevnet({ port: await getFreePort(), blockTimeSec: 0, manifestPath: null });
@@ -239,26 +322,30 @@ async function main(): Promise<void> {
       startBlock,
     });
     let refreshes = 0;
-    let logsRead = 0;
     const indexRange = new IndexRangeProcessor(service);
     const refresh = new RefreshProcessor(service);
     const handlers = processorHandlers({ indexRange, refresh });
+    const manifestPath = join(tmp, 'manifest.json');
+    writeFileSync(manifestPath, JSON.stringify(m));
+    if (RANGE_PROCESSES > 0) {
+      children = await startRangeProcesses(
+        { network, rpcUrl: devnet.rpcUrl, manifestPath, concurrency: RANGE_CONCURRENCY },
+        RANGE_PROCESSES,
+      );
+      log(`${children.length} index-range worker processes started`);
+    }
     workers = startWorkers(
       connection,
       network,
       {
-        'index-range': async (data, job) => {
-          const r = (await handlers['index-range']!(data, job)) as { logs: number };
-          logsRead += r.logs;
-          return r;
-        },
+        'index-range': handlers['index-range']!,
         refresh: async (data, job) => {
           refreshes += 1;
           return handlers.refresh!(data, job);
         },
       },
       {
-        queues: ['index-range', 'refresh'],
+        queues: RANGE_PROCESSES > 0 ? ['refresh'] : ['index-range', 'refresh'],
         concurrency: { 'index-range': RANGE_CONCURRENCY, refresh: REFRESH_CONCURRENCY },
       },
     );
@@ -267,6 +354,7 @@ async function main(): Promise<void> {
     const profiler = await startProfile();
     const cpu0 = process.cpuUsage();
     const anvilCpu0 = childCpuSeconds('anvil');
+    const rangeCpu0 = childCpuSeconds('node');
     const tBackfill = Date.now();
     const headRef = await service.blockRef(head);
     for (let from = startBlock; from <= head; from += CHUNK_BLOCKS) {
@@ -278,6 +366,9 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const indexerCpuSeconds = (cpu.user + cpu.system) / 1e6;
     const anvilCpuSeconds = childCpuSeconds('anvil') - anvilCpu0;
+    const rangeProcessesCpuSeconds = childCpuSeconds('node') - rangeCpu0;
+    const rangeJobs = await queues['index-range'].getJobs(['completed']);
+    const logsRead = rangeJobs.reduce((n, j) => n + ((j.returnvalue as { logs?: number }).logs ?? 0), 0);
     await stopProfile(profiler);
     const storeHead = (await store.head())?.number;
     log(`backfill done in ${backfillSeconds.toFixed(2)} s; store head ${storeHead}`);
@@ -346,16 +437,23 @@ async function main(): Promise<void> {
       peakRssMb: peakRssMb(),
       indexerCpuSeconds: Number(indexerCpuSeconds.toFixed(2)),
       anvilCpuSeconds: Number(anvilCpuSeconds.toFixed(2)),
+      rangeProcessesCpuSeconds: Number(rangeProcessesCpuSeconds.toFixed(2)),
       liveLagBlocks: liveLag,
       liveBlocks: lags.length,
       chunkBlocks: Number(CHUNK_BLOCKS),
       indexRangeConcurrency: RANGE_CONCURRENCY,
+      indexRangeProcesses: RANGE_PROCESSES,
       refreshConcurrency: REFRESH_CONCURRENCY,
       refreshes,
       verifiedOwners,
+      loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
+    await Promise.all(
+      children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.send('stop')))),
+    );
+    rmSync(tmp, { recursive: true, force: true });
     await Promise.all(workers.map((w) => w.close()));
     if (queues) await closeQueues(queues);
     await deleteKeys(redis, redisKeys(network).prefix);
@@ -364,9 +462,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(
-    `[bench:indexer] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-  );
-  process.exit(1);
-});
+const workerArg = process.argv.indexOf('--range-worker');
+(workerArg >= 0 ? rangeWorker(JSON.parse(process.argv[workerArg + 1]!) as RangeWorkerSpec) : main()).catch(
+  (e: unknown) => {
+    process.stderr.write(
+      `[bench:indexer] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    process.exit(1);
+  },
+);
