@@ -57,11 +57,34 @@ export interface IndexerKeys {
   reconcileLast: string;
 }
 
+/** Keys of the attestation poster (docs/pipeline.md "Poster"). */
+export interface PosterKeys {
+  /** String: the id of the last risk change read from the results' change stream. */
+  cursor: string;
+  /** Hash: owner → JSON of the last posted record (block, IM, MM, MTM, health, batch timestamp). */
+  posted: string;
+  /** Sorted set: owner → batch timestamp (s) of its last posted attestation (the age sweep reads it). */
+  postedAt: string;
+  /** Sorted set: owners waiting to be considered; score = ms since epoch they became candidates. */
+  candidates: string;
+  /** Hash: owner → id of the journaled batch carrying it (no second batch while one is in flight). */
+  inFlight: string;
+  /** Hash: batch id → JSON journal entry (records, nonce, signed transactions), written before broadcast. */
+  journal: string;
+  /** String: the relayer's next nonce. */
+  nonce: string;
+  /** Hash: counters and gauges (field = metric with labels, e.g. `poster_refusals_total{reason="oracle-stale"}`). */
+  metrics: string;
+  /** String with a TTL: the process id holding the poster role (one poster per network). */
+  leader: string;
+}
+
 export interface RedisKeys {
   prefix: string;
   reorgStore(name: string): ReorgStoreKeys;
   priceHistory: PriceHistoryKeys;
   indexer: IndexerKeys;
+  poster: PosterKeys;
 }
 
 /** Keys for `network` (e.g. `local`, `op-sepolia`, or a random `test-…` name in tests). */
@@ -92,6 +115,17 @@ export function redisKeys(network: string): RedisKeys {
       leader: `${prefix}indexer:leader`,
       metrics: `${prefix}indexer:metrics`,
       reconcileLast: `${prefix}indexer:reconcile:last`,
+    },
+    poster: {
+      cursor: `${prefix}poster:cursor`,
+      posted: `${prefix}poster:posted`,
+      postedAt: `${prefix}poster:posted-at`,
+      candidates: `${prefix}poster:candidates`,
+      inFlight: `${prefix}poster:in-flight`,
+      journal: `${prefix}poster:journal`,
+      nonce: `${prefix}poster:nonce`,
+      metrics: `${prefix}poster:metrics`,
+      leader: `${prefix}poster:leader`,
     },
   };
 }
