@@ -79,12 +79,19 @@ export interface PosterKeys {
   leader: string;
 }
 
+/** Keys of the shortfall feed (docs/pipeline.md "Shortfall feed"). */
+export interface FeedKeys {
+  /** Stream: one entry per threshold crossing, field `event` = serialized `ShortfallEvent` (trimmed, MAXLEN ~). */
+  shortfalls: string;
+}
+
 export interface RedisKeys {
   prefix: string;
   reorgStore(name: string): ReorgStoreKeys;
   priceHistory: PriceHistoryKeys;
   indexer: IndexerKeys;
   poster: PosterKeys;
+  feed: FeedKeys;
 }
 
 /** Keys for `network` (e.g. `local`, `op-sepolia`, or a random `test-…` name in tests). */
@@ -126,6 +133,9 @@ export function redisKeys(network: string): RedisKeys {
       nonce: `${prefix}poster:nonce`,
       metrics: `${prefix}poster:metrics`,
       leader: `${prefix}poster:leader`,
+    },
+    feed: {
+      shortfalls: `${prefix}feed:shortfalls`,
     },
   };
 }
