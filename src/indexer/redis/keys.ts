@@ -85,6 +85,36 @@ export interface FeedKeys {
   shortfalls: string;
 }
 
+/** Keys of the risk workers' stores (docs/pipeline.md "Risk workers", "Parameter sets"). */
+export interface PipelineKeys {
+  params: {
+    /** String: the active parameter set's version. */
+    active: string;
+    /** Hash: version → serialized parameter set. */
+    versions: string;
+    /** Hash: version → the set's hash. */
+    hashes: string;
+    /** Hash: set hash → the newest version with that hash. */
+    byHash: string;
+  };
+  results: {
+    /** Hash: owner → serialized latest `RiskRecord`. */
+    latest: string;
+    /** Hash: owner → `<block>|<blockHash>|<positionsBlock>|<paramsVersion>|<digest>` of the latest. */
+    meta: string;
+    /** Hash: owner → counter ordering an owner's history entries. */
+    seq: string;
+    /** Sorted set per owner: stored records, score = block number, member = `<seq>|<record>`. */
+    history(owner: string): string;
+    /** Stream of `RiskChange` entries (fields owner, block, health), capped with MAXLEN ~. */
+    changes: string;
+  };
+  /** Sorted set: recorded market snapshots, score = block number, member = `<hash>|<record>`. */
+  marketByBlock: string;
+  /** Hash: the risk workers' counters (field = metric name, value = integer). */
+  metrics: string;
+}
+
 export interface RedisKeys {
   prefix: string;
   reorgStore(name: string): ReorgStoreKeys;
@@ -92,6 +122,7 @@ export interface RedisKeys {
   indexer: IndexerKeys;
   poster: PosterKeys;
   feed: FeedKeys;
+  pipeline: PipelineKeys;
 }
 
 /** Keys for `network` (e.g. `local`, `op-sepolia`, or a random `test-…` name in tests). */
@@ -136,6 +167,23 @@ export function redisKeys(network: string): RedisKeys {
     },
     feed: {
       shortfalls: `${prefix}feed:shortfalls`,
+    },
+    pipeline: {
+      params: {
+        active: `${prefix}params:active`,
+        versions: `${prefix}params:versions`,
+        hashes: `${prefix}params:hashes`,
+        byHash: `${prefix}params:by-hash`,
+      },
+      results: {
+        latest: `${prefix}risk:latest`,
+        meta: `${prefix}risk:meta`,
+        seq: `${prefix}risk:seq`,
+        history: (owner) => `${prefix}risk:history:${segment('owner', owner)}`,
+        changes: `${prefix}risk:changes`,
+      },
+      marketByBlock: `${prefix}risk:market-by-block`,
+      metrics: `${prefix}risk:metrics`,
     },
   };
 }
