@@ -49,6 +49,12 @@ export interface IndexerRunnerOptions {
   rangeBlocks?: bigint;
   /** Records the market at every block when given. */
   market?: MarketRecorder;
+  /**
+   * Called with each market record right after it is stored (the risk side queues its market-move
+   * recompute here). A failure fails the block's event like a failed recording: the cursor stays and
+   * the next poll records the block again (recording is idempotent), so the hook must be too.
+   */
+  onMarketRecorded?: (record: MarketRecord) => Promise<void>;
   /** The leader lease; renewed every poll, so keep it a few poll intervals long (default 15 s). */
   leaseMs?: number;
   log?: (event: string, fields?: Record<string, unknown>) => void;
@@ -225,7 +231,7 @@ export class IndexerRunner {
       await enqueueRange(queues, from, to, target);
       jobs += 1;
     }
-    await this.opts.market?.onBlock(target);
+    await this.recordMarket(target);
     await this.writeCursor(target);
     this.log('runner.first-sync-queued', {
       fromBlock: startBlock.toString(),
@@ -240,7 +246,7 @@ export class IndexerRunner {
     switch (e.type) {
       case 'block': {
         const cursor = (await this.readCursor()) ?? e.block;
-        await market?.onBlock(e.block);
+        await this.recordMarket(e.block);
         const from = cursor.number + 1n <= e.block.number ? cursor.number + 1n : e.block.number;
         await enqueueRange(queues, from, e.block.number, e.block);
         await this.writeCursor(e.block);
@@ -273,6 +279,11 @@ export class IndexerRunner {
         return;
       }
     }
+  }
+
+  private async recordMarket(block: BlockHeader): Promise<void> {
+    const record = await this.opts.market?.onBlock(block);
+    if (record && this.opts.onMarketRecorded) await this.opts.onMarketRecorded(record);
   }
 
   private async refuseIfHalted(): Promise<void> {
