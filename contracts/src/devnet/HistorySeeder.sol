@@ -11,9 +11,10 @@ interface ISeederAavePool {
     function supply(address asset, uint256 amount, address onBehalfOf, uint16 referralCode) external;
 }
 
-/// @notice The devnet test tokens: Aave's `MintableERC20` / `WETH9Mocked` mint to anyone.
+/// @notice The devnet test tokens: Aave's `MintableERC20` / `WETH9Mocked` mint to anyone (their `bool`
+/// result is not read, so tokens whose `mint` returns nothing work too).
 interface ISeederToken {
-    function mint(address account, uint256 value) external returns (bool);
+    function mint(address account, uint256 value) external;
     function approve(address spender, uint256 value) external returns (bool);
 }
 
@@ -122,7 +123,9 @@ contract HistorySeeder {
         uint256 marginUsd18,
         uint256 marginTokenUnits
     ) external onlyOperator {
-        if (owners.length != marketIds.length || owners.length != sizes.length) revert LengthMismatch();
+        if (owners.length != marketIds.length || owners.length != sizes.length) {
+            revert LengthMismatch();
+        }
         usdc.mint(address(this), marginTokenUnits * owners.length);
         for (uint256 i = 0; i < owners.length; i++) {
             uint128 id = perps.createAccount();
