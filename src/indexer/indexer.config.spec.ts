@@ -26,6 +26,7 @@ describe('loadIndexerConfig', () => {
       pollMs: 2_000,
       lockDurationMs: undefined,
       stalledIntervalMs: undefined,
+      reconcileEveryMs: 300_000,
     });
   });
 
@@ -42,6 +43,7 @@ describe('loadIndexerConfig', () => {
       NETMARGIN_POLL_MS: '500',
       NETMARGIN_LOCK_DURATION_MS: '1500',
       NETMARGIN_STALLED_INTERVAL_MS: '700',
+      NETMARGIN_RECONCILE_EVERY_MS: '0',
     });
     expect(c).toEqual({
       rpcUrls: ['http://127.0.0.1:8545', 'https://rpc.example.org/key'],
@@ -55,6 +57,7 @@ describe('loadIndexerConfig', () => {
       pollMs: 500,
       lockDurationMs: 1_500,
       stalledIntervalMs: 700,
+      reconcileEveryMs: 0,
     });
   });
 
@@ -84,6 +87,7 @@ describe('loadIndexerConfig', () => {
     ['NETMARGIN_RPC_TIMEOUT_MS', 'soon', /not a whole number/],
     ['NETMARGIN_LOCK_DURATION_MS', '50', /not a whole number ≥ 100/],
     ['NETMARGIN_STALLED_INTERVAL_MS', '99999999999999999999', /not a whole number/],
+    ['NETMARGIN_RECONCILE_EVERY_MS', '500', /below one second/],
   ])('refuses %s=%s, naming the variable and what to set', (name, value, problem) => {
     const e = refusal({ [name]: value });
     expect(e.field).toBe(name);

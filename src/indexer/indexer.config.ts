@@ -16,6 +16,7 @@
  * | `NETMARGIN_POLL_MS` | 2 000 | head polling interval (the OP-stack block time) |
  * | `NETMARGIN_LOCK_DURATION_MS` | BullMQ's (30 000) | a job's lock; a dead worker's job is redelivered after it |
  * | `NETMARGIN_STALLED_INTERVAL_MS` | BullMQ's (30 000) | how often workers look for jobs whose lock expired |
+ * | `NETMARGIN_RECONCILE_EVERY_MS` | 300 000 | `reconcile` role: run interval (0 = never scheduled, by hand only) |
  */
 import { InvalidInputError } from '../common/errors';
 import { DEFAULT_MANIFEST_PATH } from '../config/manifest';
@@ -45,6 +46,8 @@ export interface IndexerConfig {
   lockDurationMs: number | undefined;
   /** BullMQ worker `stalledInterval`; undefined = BullMQ's default. */
   stalledIntervalMs: number | undefined;
+  /** `reconcile` role: how often a run is scheduled; 0 = never (runs are queued by hand). */
+  reconcileEveryMs: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -138,6 +141,16 @@ export function loadIndexerConfig(env: Env): IndexerConfig {
 
   const lockDurationMs = wholeNumber(env, 'NETMARGIN_LOCK_DURATION_MS', 100, undefined);
   const stalledIntervalMs = wholeNumber(env, 'NETMARGIN_STALLED_INTERVAL_MS', 100, undefined);
+  const reconcileEveryMs = wholeNumber(env, 'NETMARGIN_RECONCILE_EVERY_MS', 0, 300_000);
+  if (reconcileEveryMs > 0 && reconcileEveryMs < 1_000)
+    throw new InvalidInputError(
+      'NETMARGIN_RECONCILE_EVERY_MS',
+      `${reconcileEveryMs} ms is below one second`,
+      {
+        hint: 'Set NETMARGIN_RECONCILE_EVERY_MS to 0 (never scheduled) or at least 1000; every few minutes is typical.',
+        details: { value: reconcileEveryMs },
+      },
+    );
 
   return {
     rpcUrls,
@@ -151,5 +164,6 @@ export function loadIndexerConfig(env: Env): IndexerConfig {
     pollMs: wholeNumber(env, 'NETMARGIN_POLL_MS', 1, 2_000),
     lockDurationMs,
     stalledIntervalMs,
+    reconcileEveryMs,
   };
 }
