@@ -1,9 +1,11 @@
 /**
  * `IndexerModule.forRoot(config)`: the NestJS wiring of one indexer worker process. It builds the
  * Redis connection, the chain client, the protocol adapters, the positions store, the
- * `IndexerService` and the queues, and starts the BullMQ workers of the configured roles when the
- * application boots; on shutdown it closes the workers (each waits for its active job), then the
- * queues and the connection. The logic stays in the plain classes; this file only connects them.
+ * `IndexerService` and the queues; on bootstrap it starts the configured roles (`head`: the
+ * `IndexerRunner` with its market recorder; `index`, `refresh`, `reconcile`: one BullMQ worker each,
+ * plus the reconcile schedule); on shutdown it stops the runner, closes the workers (each waits for
+ * its active job), then the queues and the connection. The logic stays in the plain classes; this
+ * file only connects them.
  *
  * Every provider is a factory with explicit `inject` tokens (no constructor-type reflection), so the
  * module runs the same under SWC, tsc and tsx.
@@ -16,7 +18,7 @@ import {
 } from '@nestjs/common';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { PublicClient } from 'viem';
+import type { Client, PublicClient } from 'viem';
 import { NetmarginError } from '../common/errors';
 import { loadManifest, type DeploymentManifest } from '../config/manifest';
 import { createAdapters } from './adapters';
@@ -25,17 +27,22 @@ import { createChainClient } from './chain/client';
 import { rpcGetLogs } from './chain/logs';
 import type { IndexerConfig, IndexerRole } from './indexer.config';
 import { IndexerService, type OwnerPositions } from './indexer.service';
-import { IndexRangeProcessor, processorHandlers, RefreshProcessor } from './processors';
+import { MarketRecorder } from './market-recorder';
+import { IndexRangeProcessor, processorHandlers, ReconcileProcessor, RefreshProcessor } from './processors';
 import {
   closeQueues,
   createQueues,
   queueJobSink,
+  scheduleReconcile,
   startWorkers,
   type IndexerQueues,
   type QueueName,
 } from './queues';
+import { Reconciler } from './reconcile';
 import { redisKeys } from './redis/keys';
-import { RedisReorgStore } from './redis/redis-store';
+import { RedisPriceHistory } from './redis/price-history';
+import type { RedisReorgStore } from './redis/redis-store';
+import { IndexerRunner } from './runner';
 
 /** One structured log event (the worker entrypoint prints each as a JSON line). */
 export type IndexerLogFn = (event: string, fields?: Record<string, unknown>) => void;
@@ -50,13 +57,15 @@ export const POSITIONS_STORE = 'NETMARGIN_POSITIONS_STORE';
 export const QUEUES = 'NETMARGIN_QUEUES';
 
 /** The queue each worker role drains. */
-const ROLE_QUEUES: Partial<Record<IndexerRole, QueueName>> = { index: 'index-range', refresh: 'refresh' };
+const ROLE_QUEUES: Partial<Record<IndexerRole, QueueName>> = {
+  index: 'index-range',
+  refresh: 'refresh',
+  reconcile: 'reconcile',
+};
 
 /** Roles this module cannot run yet, and why. */
 const UNAVAILABLE_ROLES: Partial<Record<IndexerRole, string>> = {
-  head: 'the head-following loop is not wired into the worker yet',
   risk: 'the risk engine does not drain the risk queue from this worker yet',
-  reconcile: 'reconciliation is not wired into the worker yet',
 };
 
 /** ioredis options for every connection of the worker: BullMQ blocks, and commands wait out a Redis restart. */
@@ -64,33 +73,60 @@ export function workerRedisOptions(url: string): { url: string; maxRetriesPerReq
   return { url, maxRetriesPerRequest: null };
 }
 
-/** Starts the configured roles' workers on bootstrap; closes workers, queues and Redis on shutdown. */
+/** What the lifecycle wires together (built by the module's providers). */
+export interface IndexerParts {
+  config: IndexerConfig;
+  manifest: DeploymentManifest;
+  client: PublicClient;
+  adapters: readonly ProtocolAdapter[];
+  positions: RedisReorgStore<OwnerPositions>;
+  service: IndexerService;
+  queues: IndexerQueues;
+  redis: Redis;
+  log: IndexerLogFn;
+}
+
+/**
+ * Starts the configured roles on bootstrap — the queues' workers, the reconcile schedule, then the
+ * head runner — and stops them in reverse order on shutdown, then closes the queues and Redis.
+ */
 export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private workers: Worker[] = [];
+  private runner: IndexerRunner | undefined;
 
-  constructor(
-    private readonly config: IndexerConfig,
-    private readonly service: IndexerService,
-    private readonly queues: IndexerQueues,
-    private readonly redis: Redis,
-    private readonly log: IndexerLogFn,
-  ) {}
+  constructor(private readonly parts: IndexerParts) {}
 
-  onApplicationBootstrap(): void {
-    const { config, service, log } = this;
-    const queues = config.roles.flatMap((r) => ROLE_QUEUES[r] ?? []);
+  async onApplicationBootstrap(): Promise<void> {
+    const { config, manifest, client, adapters, positions, service, queues, redis, log } = this.parts;
+    const roles = new Set(config.roles);
+    const drained = config.roles.flatMap((r) => ROLE_QUEUES[r] ?? []);
+    const reconcile = roles.has('reconcile')
+      ? new ReconcileProcessor(
+          new Reconciler({
+            client: client as unknown as Client,
+            service,
+            store: positions,
+            adapters,
+            redis,
+            network: config.network,
+            logger: { warn: (line) => log('reconcile-drift', { line }) },
+          }),
+        )
+      : undefined;
     this.workers = startWorkers(
       workerRedisOptions(config.redisUrl),
       config.network,
       processorHandlers({
         indexRange: new IndexRangeProcessor(service),
         refresh: new RefreshProcessor(service),
+        ...(reconcile ? { reconcile } : {}),
       }),
       {
-        queues,
+        queues: drained,
         // `refresh` stays at concurrency 1: the positions store takes one block at a time, in order,
-        // so its writes must be serialized (one refresh worker per network).
-        concurrency: { 'index-range': config.indexConcurrency, refresh: 1 },
+        // so its writes must be serialized (one refresh worker per network). A reconciliation writes
+        // through the same service, one run at a time.
+        concurrency: { 'index-range': config.indexConcurrency, refresh: 1, reconcile: 1 },
         lockDurationMs: config.lockDurationMs,
         stalledIntervalMs: config.stalledIntervalMs,
       },
@@ -107,16 +143,40 @@ export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationSh
       w.on('stalled', (jobId) => log('job-stalled', { queue: w.name, jobId }));
       w.on('error', (err) => log('worker-error', { queue: w.name, error: err.message }));
     }
-    log('workers-started', { network: config.network, roles: config.roles, queues });
+    if (reconcile && config.reconcileEveryMs > 0) await scheduleReconcile(queues, config.reconcileEveryMs);
+    if (roles.has('head')) {
+      const market = new MarketRecorder({
+        client: client as unknown as Client,
+        manifest,
+        store: await IndexerRunner.openMarketStore(redis, config.network, client),
+        history: new RedisPriceHistory(redis, redisKeys(config.network).priceHistory),
+      });
+      this.runner = new IndexerRunner({
+        client,
+        service,
+        queues,
+        redis,
+        network: config.network,
+        positions,
+        startBlock: BigInt(manifest.network.startBlock),
+        finalityDepth: config.finalityDepth,
+        market,
+        log,
+      });
+      await this.runner.start(config.pollMs); // refuses while the network is halted
+    }
+    log('workers-started', { network: config.network, roles: config.roles, queues: drained });
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {
-    this.log('shutting-down', { signal: signal ?? null });
+    const { queues, redis, log } = this.parts;
+    log('shutting-down', { signal: signal ?? null });
+    await this.runner?.stop(); // finishes the poll in progress, releases the head lease
     // `close()` waits for each worker's active job, so no job is left half-done by a graceful stop.
     await Promise.all(this.workers.map((w) => w.close()));
-    await closeQueues(this.queues);
-    await this.redis.quit().catch(() => this.redis.disconnect());
-    this.log('stopped', { signal: signal ?? null });
+    await closeQueues(queues);
+    await redis.quit().catch(() => redis.disconnect());
+    log('stopped', { signal: signal ?? null });
   }
 }
 
@@ -132,10 +192,16 @@ export class IndexerModule {
       if (why)
         throw new NetmarginError(`The "${role}" role cannot run in this worker: ${why}`, {
           code: 'ROLE_NOT_AVAILABLE',
-          hint: `Leave ${role} out of NETMARGIN_ROLES (e.g. NETMARGIN_ROLES=index,refresh) and queue ranges another way.`,
+          hint: `Leave ${role} out of NETMARGIN_ROLES (e.g. NETMARGIN_ROLES=head,index,refresh).`,
           details: { role },
         });
     }
+    if (config.roles.includes('reconcile') && !config.roles.includes('refresh'))
+      throw new NetmarginError('The "reconcile" role needs the "refresh" role in the same process', {
+        code: 'ROLE_NOT_AVAILABLE',
+        hint: 'Reconciliation repairs through the positions store’s one writer: run reconcile where refresh runs (NETMARGIN_ROLES=refresh,reconcile,…).',
+        details: { roles: config.roles },
+      });
     const log = opts.log ?? jsonLineLog;
     return {
       module: IndexerModule,
@@ -161,13 +227,10 @@ export class IndexerModule {
         { provide: ADAPTERS, inject: [MANIFEST], useFactory: (m: DeploymentManifest) => createAdapters(m) },
         {
           provide: POSITIONS_STORE,
-          inject: [REDIS],
-          // Resumes the network's store; a first backfill anchors it (IndexerService.anchorFor) first.
-          useFactory: (redis: Redis) =>
-            RedisReorgStore.open<OwnerPositions>({
-              redis,
-              keys: redisKeys(config.network).reorgStore('positions'),
-            }),
+          inject: [REDIS, CHAIN_CLIENT],
+          // Resumes the network's store; an empty one is anchored at the parent of the chain's head.
+          useFactory: (redis: Redis, client: PublicClient) =>
+            IndexerRunner.openPositionsStore(redis, config.network, client),
         },
         {
           provide: QUEUES,
@@ -190,13 +253,37 @@ export class IndexerModule {
               jobs: queueJobSink(queues),
               getLogs: rpcGetLogs(client),
               startBlock: BigInt(m.network.startBlock),
+              onRollback: (ancestor, undone) =>
+                log('positions-rolled-back', {
+                  ancestor: ancestor.number.toString(),
+                  ancestorHash: ancestor.hash,
+                  undone: undone.length,
+                }),
             }),
         },
         {
           provide: IndexerLifecycle,
-          inject: [IndexerService, QUEUES, REDIS],
-          useFactory: (service: IndexerService, queues: IndexerQueues, redis: Redis) =>
-            new IndexerLifecycle(config, service, queues, redis, log),
+          inject: [MANIFEST, CHAIN_CLIENT, ADAPTERS, POSITIONS_STORE, IndexerService, QUEUES, REDIS],
+          useFactory: (
+            manifest: DeploymentManifest,
+            client: PublicClient,
+            adapters: ProtocolAdapter[],
+            positions: RedisReorgStore<OwnerPositions>,
+            service: IndexerService,
+            queues: IndexerQueues,
+            redis: Redis,
+          ) =>
+            new IndexerLifecycle({
+              config,
+              manifest,
+              client,
+              adapters,
+              positions,
+              service,
+              queues,
+              redis,
+              log,
+            }),
         },
       ],
       exports: [IndexerService, QUEUES, POSITIONS_STORE, CHAIN_CLIENT],
