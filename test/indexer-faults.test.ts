@@ -12,9 +12,9 @@
  *   through the same proxy; then a graceful stop (SIGTERM).
  * - SIGKILL: the worker process is killed while a refresh job is active; a second worker process gets
  *   the job back once its lock expired (stalled → waiting → completed) and finishes the backfill.
- * - Redis restart: the worker runs against a private `redis-server` with an append-only file synced
- *   on every write; it is killed mid-backfill and restarted on the same port and directory, and the
- *   worker reconnects by itself.
+ * - Redis restart: a worker with the default roles (its head runner queues the first sync) runs
+ *   against a private `redis-server` with an append-only file synced on every write; Redis is killed
+ *   mid-backfill and restarted on the same port and directory, and the worker reconnects by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,7 +74,11 @@ afterAll(async () => {
   // Child workers first (a whole process group each), whatever state the tests left them in.
   for (const c of children) killGroup(c);
   // A connection to a Redis a failed test left dead would wait for it forever: bounded.
-  for (const f of cleanups.reverse()) await Promise.race([f().catch(() => undefined), sleep(5_000)]);
+  for (const f of cleanups.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([f().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
+  }
   if (redis) {
     for (const n of networks) await deleteKeys(redis, redisKeys(n).prefix);
     redis.disconnect();
@@ -117,7 +121,7 @@ interface Backfill {
  * at the parent of the head, computes the job ids it must produce (a dry run of the service's
  * backfill with a recording job sink, straight against anvil) and queues the range.
  */
-async function prepareBackfill(conn: Redis, url: string): Promise<Backfill> {
+async function prepareBackfill(conn: Redis, url: string, opts: { enqueue: boolean }): Promise<Backfill> {
   const network = testNetwork();
   networks.push(network);
   const queues = createQueues({ url, maxRetriesPerRequest: null }, network);
@@ -142,7 +146,8 @@ async function prepareBackfill(conn: Redis, url: string): Promise<Backfill> {
     keys: redisKeys(network).reorgStore('positions'),
     anchor: await IndexerService.anchorFor(client, head),
   });
-  await enqueueRange(queues, startBlock, head, target);
+  // Without the test's range, a worker with the head role queues the same one (its first sync).
+  if (opts.enqueue) await enqueueRange(queues, startBlock, head, target);
   return {
     network,
     queues,
@@ -251,7 +256,7 @@ describe('indexer faults', () => {
       return fate;
     };
 
-    const b = await prepareBackfill(redis, redisUrl());
+    const b = await prepareBackfill(redis, redisUrl(), { enqueue: true });
     const w = await startWorker({
       NETMARGIN_NETWORK: b.network,
       NETMARGIN_RPC_URLS: fake.url,
@@ -297,7 +302,7 @@ describe('indexer faults', () => {
     await fake.start();
     cleanups.push(() => fake.stop());
     fake.behave = (call) => (call.method === 'eth_call' ? { delayMs: 60 } : 'proxy'); // slow jobs
-    const b = await prepareBackfill(redis, redisUrl());
+    const b = await prepareBackfill(redis, redisUrl(), { enqueue: true });
     const env = { NETMARGIN_NETWORK: b.network, NETMARGIN_RPC_URLS: fake.url };
     const first = await startWorker(env);
     await waitFor('a refresh job in progress after two completed', async () => {
@@ -331,23 +336,12 @@ describe('indexer faults', () => {
     const dir = mkdtempSync(join(tmp, 'redis-'));
     const url = `redis://127.0.0.1:${port}`;
     const startRedis = (): ChildProcess => {
-      const p = spawn(
-        bin,
-        [
-          ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-          ...[
-            '--appendonly',
-            'yes',
-            '--appendfsync',
-            'always',
-            '--save',
-            '',
-            '--maxmemory-policy',
-            'noeviction',
-          ],
-        ],
-        { detached: true, stdio: 'ignore' },
-      );
+      // prettier-ignore
+      const args = [
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+        '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
+      ];
+      const p = spawn(bin, args, { detached: true, stdio: 'ignore' });
       children.push(p);
       return p;
     };
@@ -355,18 +349,20 @@ describe('indexer faults', () => {
     const conn = new Redis(url, { maxRetriesPerRequest: null });
     conn.on('error', () => undefined); // reconnects by itself during the outage
     cleanups.push(async () => conn.disconnect());
-
     expect(await conn.ping()).toBe('PONG');
 
     const fake = new FakeRpc(devnet.rpcUrl);
     await fake.start();
     cleanups.push(() => fake.stop());
     fake.behave = (call) => (call.method === 'eth_call' ? { delayMs: 40 } : 'proxy');
-    const b = await prepareBackfill(conn, url);
+    const b = await prepareBackfill(conn, url, { enqueue: false });
+    // The default roles: this worker's head runner queues the first sync itself.
     const w = await startWorker({
       NETMARGIN_NETWORK: b.network,
       NETMARGIN_RPC_URLS: fake.url,
       REDIS_URL: url,
+      NETMARGIN_ROLES: 'head,index,refresh',
+      NETMARGIN_POLL_MS: '200',
     });
     await waitFor('three refresh jobs completed and more waiting', async () => {
       const c = await b.queues.refresh.getJobCounts('completed', 'waiting');
@@ -380,6 +376,7 @@ describe('indexer faults', () => {
 
     await drained(b.queues, ['index-range', 'refresh'], 90_000);
     await expectExactAndNothingLost(b);
+    expect(w.lines.filter((l) => l.event === 'runner.first-sync-queued')).toHaveLength(1);
     // The outage was seen by the worker, and survived without a failed job.
     expect(w.lines.some((l) => l.event === 'redis-error' || l.event === 'worker-error')).toBe(true);
     expect(w.lines.filter((l) => l.event === 'job-failed')).toEqual([]);
