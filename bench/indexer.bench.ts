@@ -1,8 +1,8 @@
 /**
  * Indexer benchmark: backfill of a large protocol history on the devnet, then live lag.
  *
- *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 1 --refresh-concurrency 8
- *                             --live-blocks 20 --block-time 1 --sample 200
+ *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 2 --refresh-concurrency 1
+ *                             --live-blocks 20 --block-time 1 --poll-ms 200 --sample 200
  *                             --owners-per-tx 10 --range-processes 1 --cpu-profile backfill.cpuprofile]
  *
  * 1. Starts a devnet (automine) and seeds a history through `HistorySeeder` (src/devnet/history-seeder.ts):
@@ -10,17 +10,21 @@
  *    to the owner, and an options subaccount funded, traded and transferred likewise. The events the
  *    adapters watch (their `watched` event names and the account tokens' `Transfer`s) are counted
  *    exactly with `eth_getLogs` from the manifest's start block.
- * 2. Backfills it with the production pieces: a fresh network prefix in the local Redis, the
- *    `positions` `RedisReorgStore` anchored by `IndexerService.anchorFor`, `IndexerService`, BullMQ
- *    queues with `IndexRangeProcessor` and `RefreshProcessor` workers, `createChainClient` with JSON-RPC
- *    batching. The history is enqueued as `index-range` jobs of `chunk` blocks, every owner refreshed
- *    at the head block; the clock runs from the first enqueue until both queues are drained.
+ * 2. Backfills it with the pieces production runs (src/indexer/indexer.module.ts): a fresh network
+ *    prefix in the local Redis, the `positions` store opened by `IndexerRunner.openPositionsStore`,
+ *    `IndexerService`, BullMQ `index-range` and `refresh` workers (`IndexRangeProcessor`,
+ *    `RefreshProcessor`), `createChainClient` with JSON-RPC batching, and `IndexerRunner` with its
+ *    `MarketRecorder`, whose first poll queues the history as `index-range` jobs of `chunk` blocks,
+ *    every owner refreshed at the head block. The clock runs from `runner.start` until both queues
+ *    are drained. Defaults are production's (`index-range` concurrency 2, `refresh` 1) except the
+ *    range size: 100 blocks instead of 2 000 (see docs/indexer.md, "Benchmark").
  * 3. Checks the result cheaply: every seeded owner is stored, and a sample of owners' stored values
  *    equal `service.readOwner` at the block they are stamped with (Aave balances accrue interest
  *    block by block, so the stamp, not the head, is the block to compare at); a mismatch exits 1.
  * 4. Live: interval mining (`block-time` s), a loop sending Aave supplies through the seeder every
- *    half block, the head followed by enqueuing each new block as a range; at every new head the lag
- *    (chain head − store head) is sampled, over `live-blocks` blocks; the maximum is reported.
+ *    half block, the runner polling the head every `poll-ms`; as soon as a new head is seen the lag
+ *    (`runner.status().lagBlocks`: chain head − store head) is sampled, over `live-blocks` blocks;
+ *    the maximum is reported.
  *
  * `--range-processes N` drains the `index-range` queue in N separate worker processes (as production
  * may; see docs/indexer.md "Running several processes") instead of this one, which then runs only
@@ -32,7 +36,7 @@
  * backfillSeconds, eventsPerSecond, blocksPerSecond, peakRssMb (this process: devnet clients,
  * indexer and workers), indexerCpuSeconds, anvilCpuSeconds and rangeProcessesCpuSeconds (CPU used
  * during the backfill by this process, the devnet node and the range worker processes: on 2 cores,
- * together they say what bounds it), liveLagBlocks, liveBlocks, chunkBlocks, indexRangeConcurrency,
+ * together they say what bounds it), liveLagBlocks, liveBlocks, chunkBlocks, pollMs, indexRangeConcurrency,
  * indexRangeProcesses, refreshConcurrency, refreshes (refresh-queue jobs run, `advance-head`
  * included), verifiedOwners, loadAverage1m (how busy the shared machine was).
  */
@@ -42,7 +46,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import type { Worker } from 'bullmq';
-import { toEventSelector, type AbiEvent, type Hex, type PublicClient } from 'viem';
+import { toEventSelector, type AbiEvent, type Client, type Hex, type PublicClient } from 'viem';
 import { getFreePort } from '../src/devnet/anvil';
 import { devnetChain } from '../src/devnet/chain';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
@@ -51,18 +55,20 @@ import { createAdapters, type ProtocolAdapter } from '../src/indexer/adapters';
 import { createChainClient } from '../src/indexer/chain/client';
 import { getLogsChunked, rpcGetLogs } from '../src/indexer/chain/logs';
 import { IndexerService, type OwnerPositions } from '../src/indexer/indexer.service';
+import { MarketRecorder } from '../src/indexer/market-recorder';
 import { IndexRangeProcessor, processorHandlers, RefreshProcessor } from '../src/indexer/processors';
 import {
   closeQueues,
   createQueues,
-  enqueueRange,
   queueJobSink,
   startWorkers,
   type IndexerQueues,
   type QueueName,
 } from '../src/indexer/queues';
 import { redisKeys } from '../src/indexer/redis/keys';
+import { RedisPriceHistory } from '../src/indexer/redis/price-history';
 import { RedisReorgStore } from '../src/indexer/redis/redis-store';
+import { IndexerRunner, type RunnerStatus } from '../src/indexer/runner';
 import { serialize } from '../src/indexer/redis/serialize';
 import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/indexer/redis/test-redis';
 
@@ -79,12 +85,14 @@ function arg(name: string, fallback: number): number {
 
 const OWNERS = arg('owners', 3_000);
 const CHUNK_BLOCKS = BigInt(arg('chunk', 100));
-const RANGE_CONCURRENCY = arg('range-concurrency', 1);
-const REFRESH_CONCURRENCY = arg('refresh-concurrency', 8);
+const RANGE_CONCURRENCY = arg('range-concurrency', 2);
+const REFRESH_CONCURRENCY = arg('refresh-concurrency', 1);
 const LIVE_BLOCKS = arg('live-blocks', 20);
 const BLOCK_TIME_SEC = arg('block-time', 1);
 const SAMPLE = arg('sample', 200);
 const OWNERS_PER_TX = arg('owners-per-tx', 10);
+const POLL_MS = arg('poll-ms', 200);
+const FINALITY_DEPTH = 6;
 const RANGE_PROCESSES = process.argv.includes('--range-processes') ? arg('range-processes', 1) : 0;
 
 /** `--cpu-profile <file>`: a V8 CPU profile of the backfill window only (open it in Chrome DevTools). */
@@ -199,12 +207,13 @@ async function drained(queues: IndexerQueues, onTick?: (pending: number) => void
 }
 
 /**
- * Live lag as the issue defines it: the chain's head minus the positions store's head, sampled at
- * each new head (so 1 means every block before the new one is indexed). The indexer runner's
- * `status().lagBlocks` can replace this once the runner follows the head.
+ * Live lag as the issue defines it: the chain's head minus the positions store's head (the runner's
+ * `status().lagBlocks`), sampled as soon as a new head is seen, so 1 means every block before the new
+ * one is indexed.
  */
-function liveLagBlocks(chainHead: bigint, storeHead: bigint): number {
-  return Number(chainHead - storeHead);
+function liveLagBlocks(status: RunnerStatus): number {
+  if (status.lagBlocks === null) throw new Error('the positions store has no head while following');
+  return status.lagBlocks;
 }
 
 /** What a range-worker process needs (sent as its argv JSON). */
@@ -284,6 +293,7 @@ async function main(): Promise<void> {
   let queues: IndexerQueues | undefined;
   let workers: Worker[] = [];
   let children: ChildProcess[] = [];
+  let stopRunner = (): Promise<void> => Promise.resolve();
   const tmp = mkdtempSync(join(tmpdir(), 'bench-indexer-'));
   try {
     const t0 = Date.now();
@@ -302,17 +312,13 @@ async function main(): Promise<void> {
     });
     const adapters = createAdapters(m);
     const startBlock = BigInt(m.network.startBlock);
-    const head = await client.getBlockNumber({ cacheTime: 0 });
-    const events = await countWatchedEvents(client, adapters, startBlock, head);
-    log(`seeded ${events} watched events, ${seeded.owners.length} owners, blocks ${startBlock}..${head}`);
-
     const connection = { url: redisUrl(), maxRetriesPerRequest: null };
     queues = createQueues(connection, network);
-    const store = await RedisReorgStore.open<OwnerPositions>({
-      redis,
-      keys: redisKeys(network).reorgStore('positions'),
-      anchor: await IndexerService.anchorFor(client, head),
-    });
+    // As production opens it: anchored at the head's parent, so the first sync writes at the head.
+    const store = await IndexerRunner.openPositionsStore(redis, network, client);
+    const head = ((await store.head())?.number ?? 0n) + 1n;
+    const events = await countWatchedEvents(client, adapters, startBlock, head);
+    log(`seeded ${events} watched events, ${seeded.owners.length} owners, blocks ${startBlock}..${head}`);
     const service = new IndexerService({
       client,
       adapters,
@@ -350,17 +356,37 @@ async function main(): Promise<void> {
       },
     );
 
-    // Backfill: ranges of CHUNK_BLOCKS, every owner refreshed once, at the head.
+    // The head role as production runs it (market recorded at every block), ranges of CHUNK_BLOCKS.
+    const runner = new IndexerRunner({
+      client,
+      service,
+      queues,
+      redis,
+      network,
+      positions: store,
+      startBlock,
+      finalityDepth: FINALITY_DEPTH,
+      rangeBlocks: CHUNK_BLOCKS,
+      market: new MarketRecorder({
+        client: client as unknown as Client,
+        manifest: m,
+        store: await IndexerRunner.openMarketStore(redis, network, client),
+        history: new RedisPriceHistory(redis, redisKeys(network).priceHistory),
+      }),
+      log: (event, fields) => {
+        if (event !== 'runner.following') log(`${event} ${JSON.stringify(fields ?? {})}`);
+      },
+    });
+    stopRunner = () => runner.stop();
+
+    // Backfill: the runner's first poll queues the history, every owner refreshed once, at the head.
     const profiler = await startProfile();
     const cpu0 = process.cpuUsage();
     const anvilCpu0 = childCpuSeconds('anvil');
     const rangeCpu0 = childCpuSeconds('node');
     const tBackfill = Date.now();
-    const headRef = await service.blockRef(head);
-    for (let from = startBlock; from <= head; from += CHUNK_BLOCKS) {
-      const to = from + CHUNK_BLOCKS - 1n < head ? from + CHUNK_BLOCKS - 1n : head;
-      await enqueueRange(queues, from, to, headRef);
-    }
+    await runner.start(POLL_MS);
+    while ((await runner.status()).cursor === null) await sleep(10);
     await drained(queues, (pending) => log(`backfill: ${pending} jobs pending, ${refreshes} refreshes run`));
     const backfillSeconds = (Date.now() - tBackfill) / 1000;
     const cpu = process.cpuUsage(cpu0);
@@ -391,7 +417,7 @@ async function main(): Promise<void> {
     }
     log(`verified ${verifiedOwners} owners against direct reads; all ${seeded.owners.length} stored`);
 
-    // Live: interval mining, protocol transactions every half block, each new block enqueued as a range.
+    // Live: interval mining, protocol transactions every half block; the runner follows the head.
     const c = devnet.clients;
     await c.testClient.setAutomine(false);
     await c.testClient.setIntervalMining({ interval: BLOCK_TIME_SEC });
@@ -404,16 +430,12 @@ async function main(): Promise<void> {
       }
     })();
     const lags: number[] = [];
-    let indexedTo = head;
     let chainHead = head;
     while (lags.length < LIVE_BLOCKS) {
       const h = await client.getBlockNumber({ cacheTime: 0 });
       if (h > chainHead) {
-        const sh = (await store.head())?.number ?? 0n;
-        lags.push(liveLagBlocks(h, sh));
+        lags.push(liveLagBlocks(await runner.status()));
         chainHead = h;
-        await enqueueRange(queues, indexedTo + 1n, h, await service.blockRef(h));
-        indexedTo = h;
       }
       await pendingJobs(queues); // surfaces a failed job
       await sleep(50);
@@ -441,6 +463,7 @@ async function main(): Promise<void> {
       liveLagBlocks: liveLag,
       liveBlocks: lags.length,
       chunkBlocks: Number(CHUNK_BLOCKS),
+      pollMs: POLL_MS,
       indexRangeConcurrency: RANGE_CONCURRENCY,
       indexRangeProcesses: RANGE_PROCESSES,
       refreshConcurrency: REFRESH_CONCURRENCY,
@@ -450,6 +473,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
+    await stopRunner();
     await Promise.all(
       children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.send('stop')))),
     );
