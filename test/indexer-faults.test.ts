@@ -19,8 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Address, PublicClient } from 'viem';
 import type { DeploymentManifest } from '../src/config/manifest';
@@ -45,8 +44,7 @@ import {
   expectStoredEqualsChain,
   type IndexedChain,
 } from './helpers/indexer';
-
-const ROOT = resolve(__dirname, '..');
+import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
 
 let devnet: Devnet;
 let m: DeploymentManifest;
@@ -72,7 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Child workers first (a whole process group each), whatever state the tests left them in.
-  for (const c of children) killGroup(c);
+  for (const c of children) killWorkerGroup(c);
   // A connection to a Redis a failed test left dead would wait for it forever: bounded.
   for (const f of cleanups.reverse()) {
     let timer: NodeJS.Timeout | undefined;
@@ -86,15 +84,6 @@ afterAll(async () => {
   await devnet?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-function killGroup(c: ChildProcess): void {
-  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
-  try {
-    process.kill(-c.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -172,60 +161,21 @@ async function expectExactAndNothingLost(b: Backfill): Promise<void> {
   expect(await expectStoredEqualsChain(chain, b.target.number)).toBeGreaterThanOrEqual(3);
 }
 
-/** A worker process (`src/worker.ts` under tsx), its JSON log lines and its exit. */
-interface WorkerProcess {
-  child: ChildProcess;
-  /** `event` of every JSON line so far, with the line. */
-  lines: { event: string; line: string }[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 /**
  * Starts a worker process configured by `env` (on top of the test's manifest and low lock / stall
- * settings) in its own process group, and waits until its workers run.
+ * settings) and waits until its workers run.
  */
 async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      NETMARGIN_MANIFEST: manifestPath,
-      NETMARGIN_ROLES: 'index,refresh',
-      NETMARGIN_LOCK_DURATION_MS: '2000',
-      NETMARGIN_STALLED_INTERVAL_MS: '500',
-      ...env,
-    },
+  const w = spawnWorker({
+    NETMARGIN_MANIFEST: manifestPath,
+    NETMARGIN_ROLES: 'index,refresh',
+    NETMARGIN_LOCK_DURATION_MS: '2000',
+    NETMARGIN_STALLED_INTERVAL_MS: '500',
+    ...env,
   });
-  children.push(child);
-  const lines: WorkerProcess['lines'] = [];
-  let stderr = '';
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let event = '?';
-    try {
-      event = String((JSON.parse(line) as { event?: unknown }).event);
-    } catch {
-      // not one of the worker's JSON lines
-    }
-    lines.push({ event, line });
-  });
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.on('exit', (code, signal) => r({ code, signal })),
-  );
-  let gone = false;
-  void exited.then(() => (gone = true));
-  await waitFor(
-    'the worker process to start its workers',
-    async () => {
-      if (gone)
-        throw new Error(`the worker exited at start:\n${lines.map((l) => l.line).join('\n')}\n${stderr}`);
-      return lines.some((l) => l.event === 'workers-started');
-    },
-    60_000,
-  );
-  return { child, lines, exited };
+  children.push(w.child);
+  await w.until('workers-started');
+  return w;
 }
 
 describe('indexer faults', () => {
