@@ -47,14 +47,15 @@ import { IndexerRunner } from './runner';
 /** One structured log event (the worker entrypoint prints each as a JSON line). */
 export type IndexerLogFn = (event: string, fields?: Record<string, unknown>) => void;
 
-export const INDEXER_CONFIG = 'NETMARGIN_INDEXER_CONFIG';
-export const INDEXER_LOG = 'NETMARGIN_INDEXER_LOG';
-export const MANIFEST = 'NETMARGIN_MANIFEST';
-export const REDIS = 'NETMARGIN_REDIS';
-export const CHAIN_CLIENT = 'NETMARGIN_CHAIN_CLIENT';
-export const ADAPTERS = 'NETMARGIN_ADAPTERS';
-export const POSITIONS_STORE = 'NETMARGIN_POSITIONS_STORE';
-export const QUEUES = 'NETMARGIN_QUEUES';
+/** Injection tokens of the module's providers (besides `IndexerService` and `IndexerLifecycle`). */
+export const INDEXER_CONFIG = 'indexer.config';
+export const INDEXER_LOG = 'indexer.log';
+export const MANIFEST = 'indexer.manifest';
+export const REDIS = 'indexer.redis';
+export const CHAIN_CLIENT = 'indexer.chain-client';
+export const ADAPTERS = 'indexer.adapters';
+export const POSITIONS_STORE = 'indexer.positions-store';
+export const QUEUES = 'indexer.queues';
 
 /** The queue each worker role drains. */
 const ROLE_QUEUES: Partial<Record<IndexerRole, QueueName>> = {
