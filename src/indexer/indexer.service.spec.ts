@@ -1,4 +1,13 @@
-import { getAddress, pad, toHex, type Address, type Hex, type Log, type PublicClient } from 'viem';
+import {
+  BlockNotFoundError,
+  getAddress,
+  pad,
+  toHex,
+  type Address,
+  type Hex,
+  type Log,
+  type PublicClient,
+} from 'viem';
 import type { AdapterReadResult, ProtocolAdapter } from './adapters/types';
 import { ReorgBuffer } from './chain/store';
 import { IndexerService, type JobSink, type OwnerPositions } from './indexer.service';
@@ -11,16 +20,17 @@ const hashOf = (n: bigint, branch = 0): Hex => pad(toHex(n * 16n + BigInt(branch
 class FakeChain {
   branch = 0;
   forkAt = 1_000n;
+  /** The newest block (a reorg may shorten the chain). */
+  tip = 10_000n;
   hash(n: bigint): Hex {
     return hashOf(n, n >= this.forkAt ? this.branch : 0);
   }
   client(): PublicClient {
     return {
-      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({
-        number: blockNumber,
-        hash: this.hash(blockNumber),
-        parentHash: this.hash(blockNumber - 1n),
-      }),
+      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => {
+        if (blockNumber > this.tip) throw new BlockNotFoundError({ blockNumber });
+        return { number: blockNumber, hash: this.hash(blockNumber), parentHash: this.hash(blockNumber - 1n) };
+      },
       request: async () => [],
     } as unknown as PublicClient;
   }
@@ -112,6 +122,23 @@ describe('IndexerService', () => {
     expect(await store.entries()).toEqual(new Map());
     expect(asked).toEqual([]);
     expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
+  });
+
+  it('drops a refresh or an advance for a block above the tip of a chain a reorg shortened, and heals below it', async () => {
+    const { chain, service, store, asked } = setup((o, b) => (o === alice ? b : 7n));
+    await service.handleRefresh(bob, 10n);
+    await service.handleRefresh(alice, 12n);
+    // The new branch forks at 11 and is one block long: blocks 12 and up are gone.
+    chain.forkAt = 11n;
+    chain.branch = 1;
+    chain.tip = 11n;
+    expect(await service.handleRefresh(bob, { number: 12n, hash: chain.hash(12n) })).toBe('stale');
+    expect(await service.handleAdvance({ number: 12n, hash: chain.hash(12n) })).toBe('stale');
+    expect(await service.handleRefresh(bob, { number: 11n, hash: chain.hash(11n) })).toBe('unchanged');
+    expect(await service.handleAdvance({ number: 11n, hash: chain.hash(11n) })).toBe('changed');
+    expect(await store.head()).toEqual({ number: 11n, hash: chain.hash(11n) });
+    expect(await store.get(alice)).toBeUndefined();
+    expect(asked.slice(-1)).toEqual([`refresh-${alice}-11`]);
   });
 
   it('advances the head over blocks without writes, checking each parent; at or below the head it is a no-op', async () => {

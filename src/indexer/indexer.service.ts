@@ -28,7 +28,7 @@
  * process by a promise chain, across processes by running one `refresh` worker (concurrency 1) per
  * network; reads from the chain, the expensive part, stay parallel in `index-range` workers.
  */
-import { getAddress, type Address, type Client, type Hex, type PublicClient } from 'viem';
+import { BlockNotFoundError, getAddress, type Address, type Client, type Hex, type PublicClient } from 'viem';
 import { NetmarginError } from '../common/errors';
 import type { AdapterProtocol, ProtocolAdapter } from './adapters/types';
 import { getLogsChunked, type GetLogsFn } from './chain/logs';
@@ -166,8 +166,8 @@ export class IndexerService {
       await this.serialized(() => this.healUnlocked(ref));
       return this.handleRefresh(owner, ref);
     }
-    const block = await this.deps.client.getBlock({ blockNumber });
-    if (typeof at !== 'bigint' && block.hash !== at.hash) return 'stale'; // reorged away
+    const block = await this.blockAt(blockNumber);
+    if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) return 'stale'; // reorged away
     if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
     const value = await this.readOwner(owner, blockNumber);
     const current = await this.deps.store.get(owner);
@@ -184,8 +184,8 @@ export class IndexerService {
     const head = await this.deps.store.head();
     if (head && block.number < head.number) return 'unchanged';
     if (head && block.number === head.number && block.hash === head.hash) return 'unchanged';
-    const onChain = await this.deps.client.getBlock({ blockNumber: block.number });
-    if (onChain.hash !== block.hash) return 'stale';
+    const onChain = await this.blockAt(block.number);
+    if (!onChain || onChain.hash !== block.hash) return 'stale';
     await this.serialized(() => this.write(block, onChain.parentHash, undefined));
     return 'changed';
   }
@@ -202,7 +202,17 @@ export class IndexerService {
   }
 
   private async onChain(b: BlockRef): Promise<boolean> {
-    return (await this.deps.client.getBlock({ blockNumber: b.number })).hash === b.hash;
+    return (await this.blockAt(b.number))?.hash === b.hash;
+  }
+
+  /** The block at `blockNumber`, or undefined when the chain is shorter now (a reorg can shorten it). */
+  private async blockAt(blockNumber: bigint): Promise<{ hash: Hex; parentHash: Hex } | undefined> {
+    try {
+      return await this.deps.client.getBlock({ blockNumber });
+    } catch (err) {
+      if (err instanceof BlockNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** The canonical block at `blockNumber` now. */
@@ -262,8 +272,7 @@ export class IndexerService {
     if (!head) return false;
     for (let i = history.length - 1; i >= 0; i -= 1) {
       const h = history[i] as BlockRef;
-      const onChain = await this.deps.client.getBlock({ blockNumber: h.number });
-      if (onChain.hash !== h.hash) continue;
+      if ((await this.blockAt(h.number))?.hash !== h.hash) continue;
       if (h === head) return false;
       const undone = await this.rollbackUnlocked(h);
       for (const o of undone) await this.deps.jobs.refresh(o, refreshAt);
