@@ -2,6 +2,7 @@ import {
   BlockNotFoundError,
   getAddress,
   pad,
+  toEventSelector,
   toHex,
   type Address,
   type Hex,
@@ -14,6 +15,7 @@ import { IndexerService, type JobSink, type OwnerPositions } from './indexer.ser
 
 const alice = getAddress('0x000000000000000000000000000000000000a11c');
 const bob = getAddress('0x0000000000000000000000000000000000000b0b');
+const carol = getAddress('0x000000000000000000000000000000000000ca01');
 const hashOf = (n: bigint, branch = 0): Hex => pad(toHex(n * 16n + BigInt(branch)), { size: 32 });
 
 /** A chain of blocks 0…; blocks at or above `forkAt` carry `branch` in their hash. */
@@ -58,7 +60,34 @@ function fakeAdapter(balance: (owner: Address, block: bigint) => bigint): Protoc
   };
 }
 
-function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] = []) {
+/** A venue whose accounts are ERC-721 tokens of `token`; a log of the token names the account moved. */
+function fakeVenue(token: Address): ProtocolAdapter {
+  return {
+    protocol: 'perps',
+    watched: [],
+    ownership: { token },
+    accountsFromLogs: (logs: readonly Log[]) =>
+      logs.map((l) => ({
+        protocol: 'perps' as const,
+        kind: 'account' as const,
+        accountId: BigInt(l.topics[3]!),
+      })),
+    readPositions: async (_c, holder, blockNumber): Promise<AdapterReadResult> => ({
+      protocol: 'perps',
+      owner: holder.owner,
+      positions: [],
+      blockNumber,
+      blockHash: hashOf(blockNumber),
+      attributes: { accounts: holder.accountIds.join(',') },
+    }),
+  };
+}
+
+function setup(
+  balance: (owner: Address, block: bigint) => bigint,
+  logs: Log[] = [],
+  venues: ProtocolAdapter[] = [],
+) {
   const chain = new FakeChain();
   const store = new ReorgBuffer<OwnerPositions>({ number: 9n, hash: chain.hash(9n) });
   const asked: string[] = [];
@@ -70,7 +99,7 @@ function setup(balance: (owner: Address, block: bigint) => bigint, logs: Log[] =
   };
   const service = new IndexerService({
     client: chain.client(),
-    adapters: [fakeAdapter(balance)],
+    adapters: [fakeAdapter(balance), ...venues],
     store,
     jobs,
     getLogs: async ({ fromBlock, toBlock }) =>
@@ -139,6 +168,39 @@ describe('IndexerService', () => {
     expect(await store.head()).toEqual({ number: 11n, hash: chain.hash(11n) });
     expect(await store.get(alice)).toBeUndefined();
     expect(asked.slice(-1)).toEqual([`refresh-${alice}-11`]);
+  });
+
+  it('rebuilds the identity index when a reorg drops the block it was built through: the new branch moves the account', async () => {
+    const token = getAddress('0x00000000000000000000000000000000000007e7');
+    const transfer = (from: Address, to: Address, block: bigint): Log =>
+      ({
+        address: token,
+        blockNumber: block,
+        logIndex: 0,
+        data: '0x',
+        topics: [
+          toEventSelector('Transfer(address,address,uint256)'),
+          pad(from, { size: 32 }),
+          pad(to, { size: 32 }),
+          pad(toHex(7n), { size: 32 }),
+        ],
+      }) as unknown as Log;
+    const logs = [transfer(alice, bob, 12n)];
+    const { chain, service, asked } = setup(() => 1n, logs, [fakeVenue(token)]);
+    // The Aave stand-in reads an owner from every log's first topic: only the three people count.
+    const refreshed = (): string[] =>
+      asked.splice(0).filter((a) => [alice, bob, carol].some((o) => a === `refresh-${o}-12`));
+    await service.backfill(12n, 12n, { number: 12n, hash: chain.hash(12n) });
+    expect(refreshed()).toEqual([`refresh-${alice}-12`, `refresh-${bob}-12`].sort());
+    // Block 12 is replaced by one sending the account to carol instead; the store has not been touched.
+    chain.forkAt = 12n;
+    chain.branch = 1;
+    logs.splice(0, 1, transfer(alice, carol, 12n));
+    await service.backfill(12n, 12n, { number: 12n, hash: chain.hash(12n) });
+    expect(refreshed()).toEqual([`refresh-${alice}-12`, `refresh-${carol}-12`].sort());
+    const accounts = async (o: Address): Promise<string | undefined> =>
+      (await service.readOwner(o, 12n)).protocols[1]?.attributes.accounts;
+    expect([await accounts(bob), await accounts(carol)]).toEqual(['', '7']);
   });
 
   it('advances the head over blocks without writes, checking each parent; at or below the head it is a no-op', async () => {

@@ -15,7 +15,10 @@
  *   to the newest block of its history still on the chain and re-asks the owners it undid: the one
  *   writer per network repairs a reorg whichever process saw it, with no cross-process rollback;
  * - `onReorg(ancestor)` rolls the store back to the common ancestor and returns (and, given a block,
- *   asks refreshes at it of) the owners whose values were undone.
+ *   asks refreshes at it of) the owners whose values were undone;
+ * - the identity index remembers the hash of the block it is built through; a range or a read that
+ *   finds that block dropped rebuilds the index from the start block first, so a new branch's
+ *   `Transfer`s are never skipped as already applied.
  *
  * Plain class, dependencies passed in (a NestJS provider can wrap it unchanged); processors only call
  * it. Every handler is idempotent: re-running a job with the same data ends in the same state and asks
@@ -91,7 +94,11 @@ export class IndexerService {
   private identity: IdentityIndex;
   /** Last block whose `Transfer` logs the identity index has applied. */
   private identityThrough: bigint;
+  /** Hash of block `identityThrough` on the branch the index was built from (none before the start block). */
+  private identityHash: Hex | undefined;
   private writeChain: Promise<unknown> = Promise.resolve();
+  /** Serializes updates of the identity index (jobs run concurrently in one process). */
+  private identityChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: IndexerServiceDeps) {
     this.identity = IdentityIndex.forAdapters(deps.adapters);
@@ -112,8 +119,12 @@ export class IndexerService {
       for (const w of a.watched) addresses.add(w.address.toLowerCase() as Hex);
       if (a.ownership) addresses.add(a.ownership.token.toLowerCase() as Hex);
     }
-    // Identity must cover everything below the range before the range's Transfers are applied.
-    if (this.identityThrough < fromBlock - 1n) await this.syncIdentityTo(fromBlock - 1n);
+    // The range end's hash, read before its logs: should a reorg land in between, the next use of the
+    // identity index finds that hash gone from the chain and rebuilds the index.
+    const toHash =
+      refreshAt.number === toBlock
+        ? refreshAt.hash
+        : (await this.deps.client.getBlock({ blockNumber: toBlock })).hash;
     const logs = await getLogsChunked(this.deps.getLogs, {
       fromBlock,
       toBlock,
@@ -128,15 +139,24 @@ export class IndexerService {
           : 1,
     );
     const owners = new Set<Address>();
-    // Transfers already applied (a re-run, or a range overlapping an earlier one) are skipped.
-    const fresh = logs.filter((l) => (l.blockNumber ?? 0n) > this.identityThrough);
-    for (const move of this.identity.applyLogs(fresh)) {
-      for (const who of [move.from, move.to]) if (BigInt(who) !== 0n) owners.add(getAddress(who));
-    }
-    if (toBlock > this.identityThrough) this.identityThrough = toBlock;
+    const identity = await this.identityLocked(async () => {
+      // Identity must cover everything below the range, on the chain's branch, before the range's
+      // Transfers are applied.
+      await this.syncIdentityUnlocked(fromBlock - 1n);
+      // Transfers already applied (a re-run, or a range overlapping an earlier one) are skipped.
+      const fresh = logs.filter((l) => (l.blockNumber ?? 0n) > this.identityThrough);
+      for (const move of this.identity.applyLogs(fresh)) {
+        for (const who of [move.from, move.to]) if (BigInt(who) !== 0n) owners.add(getAddress(who));
+      }
+      if (toBlock > this.identityThrough) {
+        this.identityThrough = toBlock;
+        this.identityHash = toHash;
+      }
+      return this.identity;
+    });
     for (const a of adapters) {
       for (const h of a.accountsFromLogs(logs)) {
-        const owner = h.kind === 'owner' ? h.owner : this.identity.ownerOf(h.protocol, h.accountId);
+        const owner = h.kind === 'owner' ? h.owner : identity.ownerOf(h.protocol, h.accountId);
         if (owner) owners.add(getAddress(owner));
       }
     }
@@ -168,7 +188,6 @@ export class IndexerService {
     }
     const block = await this.blockAt(blockNumber);
     if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) return 'stale'; // reorged away
-    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
     const value = await this.readOwner(owner, blockNumber);
     const current = await this.deps.store.get(owner);
     if (current && serialize(current.value) === serialize(value)) return 'unchanged';
@@ -224,7 +243,7 @@ export class IndexerService {
   /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
   async readOwner(owner: Address, blockNumber: bigint): Promise<OwnerPositions> {
     const client = this.deps.client as unknown as Client;
-    if (this.identityThrough < blockNumber) await this.syncIdentityTo(blockNumber);
+    await this.identityLocked(() => this.syncIdentityUnlocked(blockNumber));
     const reads = await Promise.all(
       this.deps.adapters.map((a) =>
         a.readPositions(client, this.identity.holderFor(owner, a.protocol), blockNumber),
@@ -240,18 +259,49 @@ export class IndexerService {
     };
   }
 
-  private async syncIdentityTo(blockNumber: bigint): Promise<void> {
+  private identityLocked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.identityChain.then(fn, fn);
+    this.identityChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Brings the identity index up to `blockNumber` on the chain's branch. An index built through a
+   * block the chain has dropped is rebuilt from the start block first: otherwise the dropped branch's
+   * Transfers would stand and the new branch's at the same heights be skipped as already applied.
+   * Caller holds the identity lock; a rollback resetting the index meanwhile starts it again.
+   */
+  private async syncIdentityUnlocked(blockNumber: bigint): Promise<void> {
     const client = this.deps.client as unknown as Client;
-    await syncIdentity(client, this.identity, this.identityThrough + 1n, blockNumber);
-    this.identityThrough = blockNumber;
+    for (;;) {
+      if (this.identityHash !== undefined) {
+        const seen = this.identityHash;
+        const onChain = (await this.blockAt(this.identityThrough))?.hash;
+        if (onChain !== seen && this.identityHash === seen) this.resetIdentity();
+      }
+      if (this.identityThrough >= blockNumber) return;
+      const targetHash = (await this.deps.client.getBlock({ blockNumber })).hash;
+      const identity = this.identity;
+      await syncIdentity(client, identity, this.identityThrough + 1n, blockNumber);
+      if (this.identity === identity) {
+        this.identityThrough = blockNumber;
+        this.identityHash = targetHash;
+        return;
+      }
+    }
+  }
+
+  private resetIdentity(): void {
+    this.identity = IdentityIndex.forAdapters(this.deps.adapters);
+    this.identityThrough = this.deps.startBlock - 1n;
+    this.identityHash = undefined;
   }
 
   /** Rolls the store back to `ancestor`; returns the owners whose values were undone. Caller holds the lock. */
   private async rollbackUnlocked(ancestor: BlockRef): Promise<Address[]> {
     const before = await this.deps.store.entries();
     await this.deps.store.rollbackTo(ancestor);
-    this.identity = IdentityIndex.forAdapters(this.deps.adapters);
-    this.identityThrough = this.deps.startBlock - 1n;
+    this.resetIdentity();
     const affected = [...before.entries()]
       .filter(([, v]) => v.blockNumber > ancestor.number)
       .map(([k]) => getAddress(k))
