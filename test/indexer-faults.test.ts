@@ -6,10 +6,11 @@
  * Every worker is a child process running `src/worker.ts` (the NestJS module, configured by
  * environment variables, as in production; NestJS ships as ES modules only, which Jest cannot load).
  *
- * - RPC faults: the worker reads the chain through a loopback proxy that answers a seeded random
- *   share of HTTP requests with 429 (Retry-After 0 or 1), a JSON-RPC -32005 rate limit, or no answer
- *   at all (past the client's timeout); then a crash path with two liquidations and a live range
- *   through the same proxy; then a graceful stop (SIGTERM).
+ * - RPC faults: two worker processes (one `index` only, one `index,refresh`) drain the history in
+ *   four ranges, reading the chain through a loopback proxy that answers a seeded random share of
+ *   HTTP requests with 429 (Retry-After 0 or 1), a JSON-RPC -32005 rate limit, or no answer at all
+ *   (past the client's timeout); then a crash path with two liquidations and a live range through
+ *   the same proxy; then a graceful stop (SIGTERM).
  * - SIGKILL: the worker process is killed while a refresh job is active; a second worker process gets
  *   the job back once its lock expired (stalled → waiting → completed) and finishes the backfill.
  * - Redis restart: a worker with the default roles (its head runner queues the first sync) runs
@@ -101,7 +102,7 @@ interface Backfill {
   queues: IndexerQueues;
   store: RedisReorgStore<OwnerPositions>;
   target: BlockRef;
-  rangeId: string;
+  rangeIds: string[];
   refreshIds: string[];
 }
 
@@ -110,7 +111,11 @@ interface Backfill {
  * at the parent of the head, computes the job ids it must produce (a dry run of the service's
  * backfill with a recording job sink, straight against anvil) and queues the range.
  */
-async function prepareBackfill(conn: Redis, url: string, opts: { enqueue: boolean }): Promise<Backfill> {
+async function prepareBackfill(
+  conn: Redis,
+  url: string,
+  opts: { enqueue: boolean; ranges?: number },
+): Promise<Backfill> {
   const network = testNetwork();
   networks.push(network);
   const queues = createQueues({ url, maxRetriesPerRequest: null }, network);
@@ -128,22 +133,29 @@ async function prepareBackfill(conn: Redis, url: string, opts: { enqueue: boolea
     startBlock,
   });
   const target = await dry.blockRef(head);
-  const { owners } = await dry.backfill(startBlock, head, target);
-  expect(owners.length).toBeGreaterThan(5);
+  // The history in `ranges` ranges all refreshed at the head, as the head runner queues a first sync.
+  const step = (head - startBlock + 1n + BigInt((opts.ranges ?? 1) - 1)) / BigInt(opts.ranges ?? 1);
+  const ranges: [bigint, bigint][] = [];
+  for (let from = startBlock; from <= head; from += step)
+    ranges.push([from, from + step - 1n < head ? from + step - 1n : head]);
+  const owners = new Set<Address>();
+  for (const [from, to] of ranges)
+    for (const o of (await dry.backfill(from, to, target)).owners) owners.add(o);
+  expect(owners.size).toBeGreaterThan(5);
   const store = await RedisReorgStore.open<OwnerPositions>({
     redis: conn,
     keys: redisKeys(network).reorgStore('positions'),
     anchor: await IndexerService.anchorFor(client, head),
   });
   // Without the test's range, a worker with the head role queues the same one (its first sync).
-  if (opts.enqueue) await enqueueRange(queues, startBlock, head, target);
+  if (opts.enqueue) for (const [from, to] of ranges) await enqueueRange(queues, from, to, target);
   return {
     network,
     queues,
     store,
     target,
-    rangeId: jobIds.range(startBlock, head, target),
-    refreshIds: [...owners.map((o: Address) => jobIds.refresh(o, target)), jobIds.advance(target)],
+    rangeIds: ranges.map(([from, to]) => jobIds.range(from, to, target)),
+    refreshIds: [...[...owners].map((o) => jobIds.refresh(o, target)), jobIds.advance(target)],
   };
 }
 
@@ -151,9 +163,8 @@ async function prepareBackfill(conn: Redis, url: string, opts: { enqueue: boolea
 async function expectExactAndNothingLost(b: Backfill): Promise<void> {
   for (const q of ['index-range', 'refresh', 'risk'] as const)
     expect(`${q}: ${(await b.queues[q].getJobCounts('failed')).failed} failed`).toBe(`${q}: 0 failed`);
-  expect(`${b.rangeId}: ${await b.queues['index-range'].getJobState(b.rangeId)}`).toBe(
-    `${b.rangeId}: completed`,
-  );
+  for (const id of b.rangeIds)
+    expect(`${id}: ${await b.queues['index-range'].getJobState(id)}`).toBe(`${id}: completed`);
   for (const id of b.refreshIds)
     expect(`${id}: ${await b.queues.refresh.getJobState(id)}`).toBe(`${id}: completed`);
   expect(await b.store.head()).toEqual(b.target);
@@ -179,7 +190,7 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
 }
 
 describe('indexer faults', () => {
-  it('RPC 429s, -32005 rate limits and hangs: the workers retry and end with the exact state', async () => {
+  it('RPC 429s, -32005 rate limits and hangs: two worker processes retry and end with the exact state', async () => {
     const fake = new FakeRpc(devnet.rpcUrl);
     await fake.start();
     cleanups.push(() => fake.stop());
@@ -206,12 +217,17 @@ describe('indexer faults', () => {
       return fate;
     };
 
-    const b = await prepareBackfill(redis, redisUrl(), { enqueue: true });
-    const w = await startWorker({
+    // The history in four ranges, drained by two processes: one reads logs only, the other also writes.
+    const b = await prepareBackfill(redis, redisUrl(), { enqueue: true, ranges: 4 });
+    const env = {
       NETMARGIN_NETWORK: b.network,
       NETMARGIN_RPC_URLS: fake.url,
       NETMARGIN_RPC_TIMEOUT_MS: '1000',
-    });
+    };
+    const [reader, w] = await Promise.all([
+      startWorker({ ...env, NETMARGIN_ROLES: 'index' }),
+      startWorker({ ...env, NETMARGIN_ROLES: 'index,refresh' }),
+    ]);
     await drained(b.queues, ['index-range', 'refresh'], 90_000);
     await expectExactAndNothingLost(b);
 
@@ -234,17 +250,19 @@ describe('indexer faults', () => {
     await expectExactAndNothingLost({
       ...b,
       target: liveRef,
-      rangeId: jobIds.range(b.target.number + 1n, to, liveRef),
+      rangeIds: [jobIds.range(b.target.number + 1n, to, liveRef)],
       refreshIds: [jobIds.refresh(nearLiq.address, liveRef), jobIds.refresh(highLev.address, liveRef)],
     });
     // A graceful stop: the shutdown hooks close workers, queues and Redis, then NestJS re-raises the signal.
-    w.child.kill('SIGTERM');
-    expect(await w.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    for (const p of [reader, w]) {
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(p.lines.map((l) => l.event)).toEqual(expect.arrayContaining(['shutting-down', 'stopped']));
+    }
 
     expect(injected.http429).toBeGreaterThan(0);
     expect(injected.rpc32005).toBeGreaterThan(0);
     expect(injected.hang).toBeGreaterThan(0);
-    expect(w.lines.map((l) => l.event)).toEqual(expect.arrayContaining(['shutting-down', 'stopped']));
   }, 150_000);
 
   it('a worker SIGKILLed mid-job: a second worker process gets the job back and ends with the exact state', async () => {
