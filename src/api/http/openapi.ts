@@ -1,0 +1,119 @@
+/** OpenAPI schema pieces shared by the API's controllers (raw JSON Schema for @nestjs/swagger). */
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+/** A bigint on the wire: a decimal string. */
+export const BIGINT_STRING: SchemaObject = { type: 'string', pattern: '^-?[0-9]+$', example: '1500000000' };
+
+export const ERROR_BODY: SchemaObject = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'field', 'hint'],
+      properties: {
+        code: { type: 'string', example: 'INVALID_ADDRESS' },
+        message: { type: 'string', example: 'address: "0x12" is not an address' },
+        field: { type: 'string', nullable: true, example: 'address' },
+        hint: { type: 'string', nullable: true },
+      },
+    },
+  },
+};
+
+/** The USD6 figures and classification every health answer carries. */
+export const HEALTH_VIEW: SchemaObject = {
+  type: 'object',
+  description:
+    'An account’s margin at one block. *Usd6 fields are USD with 6 decimals as decimal strings; breakdowns are the engine’s USD floats.',
+  properties: {
+    owner: { type: 'string' },
+    blockNumber: BIGINT_STRING,
+    blockHash: { type: 'string' },
+    asOfSec: { type: 'integer' },
+    positionsBlockNumber: BIGINT_STRING,
+    params: { type: 'object', properties: { version: { type: 'integer' }, hash: { type: 'string' } } },
+    inputHash: { type: 'string' },
+    health: { type: 'string', enum: ['healthy', 'warning', 'below-im', 'below-mm', 'liquidatable'] },
+    imUsd6: BIGINT_STRING,
+    mmUsd6: BIGINT_STRING,
+    mtmUsd6: BIGINT_STRING,
+    adjustedEquityUsd6: BIGINT_STRING,
+    freeCollateralUsd6: BIGINT_STRING,
+    shortfallUsd6: BIGINT_STRING,
+    marginRatio: { type: 'number', nullable: true },
+    stale: {
+      type: 'object',
+      properties: {
+        any: { type: 'boolean' },
+        oracle: { type: 'boolean' },
+        sequencer: { type: 'boolean' },
+        indexer: { type: 'boolean' },
+        reasons: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    byProtocol: { type: 'array', items: { type: 'object' } },
+    byUnderlying: { type: 'array', items: { type: 'object' } },
+    greeks: { type: 'object' },
+    worstScenario: { type: 'object', nullable: true },
+    liquidationDistance: {
+      type: 'object',
+      properties: {
+        downMovePct: { type: 'number', nullable: true },
+        upMovePct: { type: 'number', nullable: true },
+      },
+    },
+    components: { type: 'object' },
+    collateral: { type: 'array', items: { type: 'object' } },
+    addons: { type: 'object' },
+    stressReplays: { type: 'array', items: { type: 'object' } },
+    computedAtMs: { type: 'integer' },
+  },
+};
+
+const AMOUNT = (example: string, description: string): SchemaObject => ({
+  type: 'string',
+  pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$',
+  example,
+  description,
+});
+
+export const TRADE: SchemaObject = {
+  oneOf: [
+    {
+      type: 'object',
+      title: 'perp',
+      required: ['type', 'underlying', 'size'],
+      properties: {
+        type: { type: 'string', enum: ['perp'] },
+        underlying: { type: 'string', example: 'ETH' },
+        size: AMOUNT('-1.5', 'Signed size in units of the underlying (long > 0, short < 0).'),
+      },
+    },
+    {
+      type: 'object',
+      title: 'option',
+      required: ['type', 'side', 'underlying', 'expirySec', 'strikeUsd', 'optionType', 'amount'],
+      properties: {
+        type: { type: 'string', enum: ['option'] },
+        side: { type: 'string', enum: ['buy', 'sell'] },
+        underlying: { type: 'string', example: 'ETH' },
+        expirySec: { type: 'integer', description: 'A listed expiry (seconds since the epoch).' },
+        strikeUsd: AMOUNT('3000', 'Strike in USD.'),
+        optionType: { type: 'string', enum: ['call', 'put'] },
+        amount: AMOUNT('2', 'Contracts (one per unit of underlying), positive.'),
+      },
+    },
+    {
+      type: 'object',
+      title: 'aave',
+      required: ['type', 'action', 'asset', 'amount'],
+      properties: {
+        type: { type: 'string', enum: ['aave'] },
+        action: { type: 'string', enum: ['supply', 'withdraw', 'borrow', 'repay'] },
+        asset: { type: 'string', example: 'USDC', description: 'The reserve’s symbol (not the aToken).' },
+        amount: AMOUNT('2500', 'Token amount in human units (the reserve’s decimals), positive.'),
+      },
+    },
+  ],
+};
