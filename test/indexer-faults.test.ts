@@ -43,6 +43,7 @@ import {
   crashWithLiquidations,
   drained,
   expectStoredEqualsChain,
+  persona,
   type IndexedChain,
 } from './helpers/indexer';
 import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
@@ -232,9 +233,7 @@ describe('indexer faults', () => {
     await expectExactAndNothingLost(b);
 
     // The crash path with liquidations, then a live range through the same faulty proxy.
-    const nearLiqBefore = await b.store.get(
-      m.accounts.find((a) => a.persona === 'aave-near-liquidation')!.address,
-    );
+    const nearLiqBefore = await b.store.get(persona(m, 'aave-near-liquidation').address);
     const { nearLiq, highLev } = await crashWithLiquidations(devnet);
     const to = await client.getBlockNumber({ cacheTime: 0 });
     const live = await client.getBlock({ blockNumber: to });
