@@ -7,6 +7,11 @@
  * higher fees; a poster that dies after journaling a batch, before or after broadcasting it, resumes
  * with no duplicate and no missing posting.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import {
   keccak256,
@@ -104,6 +109,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  await devnet.clients.testClient.setAutomine(true); // a failed test may have left it off
   await poster?.stop().catch(() => undefined);
   poster = undefined;
   logs = [];
@@ -472,4 +478,56 @@ describe('nonces, stuck transactions and restarts', () => {
       expect(batches).toHaveLength(2);
     });
   }
+  it('a poster process SIGKILLed with a batch in flight: the next poster finishes it, with no duplicate and no key in its output', async () => {
+    const from = (await head()) + 1n;
+    const recs = await Promise.all(owners.slice(0, 4).map((o) => record(o, 1_500n, 900n, -3n)));
+    for (const r of recs) await results.put(r);
+    const dir = mkdtempSync(join(tmpdir(), 'nm-poster-'));
+    const manifestPath = join(dir, 'manifest.json');
+    writeFileSync(manifestPath, JSON.stringify(m));
+    await devnet.clients.testClient.setAutomine(false);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/poster.ts'], {
+      cwd: resolve(__dirname, '..'),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NETMARGIN_MANIFEST: manifestPath,
+        NETMARGIN_NETWORK: network,
+        NETMARGIN_POSTER_RELAYER_KEY: relayerKey,
+        NETMARGIN_POSTER_POLL_MS: '100',
+        NETMARGIN_POSTER_STUCK_MS: '600000',
+      },
+    });
+    const out: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (l) => out.push(l));
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    try {
+      for (let i = 0; i < 600 && !out.some((l) => l.includes('"poster.broadcast"')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(out.some((l) => l.includes('"poster.broadcast"'))).toBe(true);
+      process.kill(-child.pid!, 'SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The transaction it sent is still in the pool; its lease runs out, a new poster takes over.
+    await redis.del(keys.poster.leader);
+    const p = await started();
+    expect(logs.some((l) => l.event === 'poster.recovering' && l.decision === 'rebroadcast')).toBe(true);
+    await devnet.clients.testClient.setAutomine(true);
+    await devnet.clients.testClient.mine({ blocks: 1 });
+    await p.tick();
+    expect((await p.journal()).map((e) => e.state)).toEqual(['posted']);
+    expect((await p.tick()).broadcast).toBeNull();
+    const onChain = await postedOnChain(from);
+    expect(onChain.sort()).toEqual(recs.map((r) => `${r.owner}:${r.blockNumber}`).sort());
+    // No key in anything the process printed.
+    const printed = `${out.join('\n')}\n${stderr}`.toLowerCase();
+    for (const k of [relayerKey, ...agg.signers.map((s) => s.privateKey!)])
+      expect(printed).not.toContain(k.slice(2).toLowerCase());
+  }, 120_000);
 });
