@@ -10,17 +10,14 @@
  * The chain reads (seizable amounts, price rounds) come from a deterministic `FeedChainReader` with
  * amounts beyond 2^53, so a bigint squeezed through a JS number anywhere on the way would show.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import { getAddress, type Address } from 'viem';
 import type { FeedChainReader } from '../src/pipeline/feed/chain-reader';
 import { parseWireEvent, type FeedEvent } from '../src/pipeline/feed/event';
 import { ShortfallFeed } from '../src/pipeline/feed/shortfall-feed';
 import { redisKeys } from '../src/indexer/redis/keys';
-import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/indexer/redis/test-redis';
-import { riskRecord } from './helpers/feed-records';
+import { connectTestRedis, deleteKeys, testNetwork } from '../src/indexer/redis/test-redis';
+import { riskRecord, startFeedProcess, stopFeedProcess, type FeedProcess } from './helpers/feed-records';
 
 const A: Address = getAddress('0x00000000000000000000000000000000000a11ce');
 const B: Address = getAddress('0x0000000000000000000000000000000000000b0b');
@@ -46,39 +43,6 @@ class BlockChainReader implements FeedChainReader {
   }
 }
 
-interface FeedServer {
-  url: string;
-  child: ChildProcess;
-}
-
-/** Starts the standalone endpoint and waits for its `feed-listening` line. */
-async function startServer(network: string): Promise<FeedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/pipeline/feed/serve.ts'], {
-    cwd: resolve(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      REDIS_URL: redisUrl(),
-      NETMARGIN_NETWORK: network,
-      FEED_PORT: '0',
-      FEED_HEARTBEAT_MS: '150',
-    },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the feed server did not start: ${stderr}`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { event: string; url?: string; error?: string };
-      clearTimeout(timer);
-      if (msg.event === 'feed-listening') ok(msg.url!.replace(/\/v1\/feed\/shortfalls$/, ''));
-      else fail(new Error(`the feed server failed: ${line}\n${stderr}`));
-    });
-    child.on('exit', (code) => fail(new Error(`the feed server exited (${code}): ${stderr}`)));
-  });
-  return { url, child };
-}
-
 interface Frame {
   id?: string;
   event?: string;
@@ -102,7 +66,7 @@ function parseFrame(text: string): Frame {
 
 /** Opens the endpoint and reads frames until `done(frames)` says so; returns them and the status. */
 async function collect(
-  server: FeedServer,
+  server: FeedProcess,
   opts: { query?: string; lastEventId?: string; done: (frames: Frame[]) => boolean; timeoutMs?: number },
 ): Promise<{ status: number; frames: Frame[]; contentType: string | null }> {
   const ac = new AbortController();
@@ -143,22 +107,18 @@ let redis: Redis;
 let network: string;
 let chain: BlockChainReader;
 let feed: ShortfallFeed;
-let server: FeedServer;
+let server: FeedProcess;
 
 beforeAll(async () => {
   redis = await connectTestRedis();
   network = testNetwork();
   chain = new BlockChainReader();
   feed = new ShortfallFeed({ redis, network, chain });
-  server = await startServer(network);
+  server = await startFeedProcess(network);
 });
 
 afterAll(async () => {
-  if (server) {
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
-  }
+  if (server) await stopFeedProcess(server);
   await feed?.close();
   if (redis) {
     await deleteKeys(redis, redisKeys(network).prefix);

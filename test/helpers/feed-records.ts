@@ -1,9 +1,15 @@
 /**
  * Risk records for the shortfall feed's tests: a real engine result (the shared fixtures' market, a
  * small Aave book with WETH and aUSDC collateral against USDC debt) wrapped in the stored record's
- * fields, whose class and USD6 figures each test sets to the crossing it needs.
+ * fields, whose class and USD6 figures each test sets to the crossing it needs; and the feed's SSE
+ * endpoint as a process of its own (`src/pipeline/feed/serve.ts` under tsx: NestJS 12 is ESM, which
+ * Jest's CommonJS runtime cannot load), on a free loopback port.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { keccak256, toHex, type Address } from 'viem';
+import { redisUrl } from '../../src/indexer/redis/test-redis';
 import { computeAccountRisk, DEFAULT_RISK_PARAMS, type RiskParams } from '../../src/risk';
 import type { HealthClass, RiskRecord } from '../../src/pipeline/types';
 import { account, lending } from '../vectors/fixtures';
@@ -60,4 +66,46 @@ export function riskRecord(
     computedAtMs: 1_767_225_600_000,
     result: fixtureResult(),
   };
+}
+
+export interface FeedProcess {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (the endpoint is `${url}/v1/feed/shortfalls`). */
+  url: string;
+  child: ChildProcess;
+}
+
+/** Starts the standalone endpoint for `network` and waits for its `feed-listening` line. */
+export async function startFeedProcess(network: string, heartbeatMs = 150): Promise<FeedProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/pipeline/feed/serve.ts'], {
+    cwd: resolve(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl(),
+      NETMARGIN_NETWORK: network,
+      FEED_PORT: '0',
+      FEED_HEARTBEAT_MS: String(heartbeatMs),
+    },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the feed server did not start: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as { event: string; url?: string };
+      clearTimeout(timer);
+      if (msg.event === 'feed-listening') ok(msg.url!.replace(/\/v1\/feed\/shortfalls$/, ''));
+      else if (msg.event !== 'feed-stopped') fail(new Error(`the feed server failed: ${line}\n${stderr}`));
+    });
+    child.on('exit', (code) => fail(new Error(`the feed server exited (${code}): ${stderr}`)));
+  });
+  return { url, child };
+}
+
+/** SIGTERM, and waits for the exit (open streams are ended by the server). */
+export async function stopFeedProcess(p: FeedProcess): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM');
+  await exited;
 }

@@ -1,6 +1,7 @@
 import { getAddress, type Address } from 'viem';
 import { fixtureResult, riskRecord } from '../../../test/helpers/feed-records';
-import { buildFeedEvent, collateralByAsset, parseWireEvent, toWireJson, usd6FromFloat } from './event';
+import { toUsd6 } from '../classify';
+import { buildFeedEvent, collateralByAsset, parseWireEvent, toWireJson } from './event';
 
 const OWNER: Address = getAddress('0x00000000000000000000000000000000000000a1');
 const TOKEN: Address = getAddress('0x00000000000000000000000000000000000000b2');
@@ -18,12 +19,6 @@ const chain = {
 };
 
 describe('shortfall events', () => {
-  it('converts engine USD floats to USD6, rounding to the nearest micro-dollar, and refuses non-finite ones', () => {
-    expect(usd6FromFloat(1234.5678904, 'x')).toBe(1_234_567_890n);
-    expect(usd6FromFloat(-0.0000006, 'x')).toBe(-1n);
-    expect(() => usd6FromFloat(Number.NaN, 'collateral.WETH.valueUsd')).toThrow(/collateral\.WETH\.valueUsd/);
-  });
-
   it('sums the engine’s collateral lines per asset: value after haircut and the haircut', () => {
     const result = fixtureResult();
     const lines = collateralByAsset(result);
@@ -34,8 +29,8 @@ describe('shortfall events', () => {
       const mine = result.collateral.filter((c) => c.asset === l.asset);
       const value = mine.reduce((s, c) => s + c.valueUsd, 0);
       const haircut = mine.reduce((s, c) => s + c.haircutUsd, 0);
-      expect(l.haircutUsd6).toBe(BigInt(Math.round(haircut * 1e6)));
-      expect(l.valueUsd6).toBe(BigInt(Math.round((value - haircut) * 1e6)));
+      expect(l.haircutUsd6).toBe(toUsd6(haircut));
+      expect(l.valueUsd6).toBe(toUsd6(value - haircut));
     }
     // The volatile collateral carries a haircut.
     expect(lines.find((l) => l.asset === 'aWETH')!.haircutUsd6).toBeGreaterThan(0n);

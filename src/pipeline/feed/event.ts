@@ -2,12 +2,13 @@
  * Building a shortfall event from a stored risk result, and its wire form.
  *
  * Pure: the seizable amounts and the price rounds are read elsewhere (`FeedChainReader`) and passed
- * in. Collateral by asset comes from the engine result inside the record (its float USD figures become
- * USD6 here, once). On the wire (SSE `data:`) the event is JSON with every bigint as a decimal string;
- * `parseWireEvent` turns those fields back into bigints.
+ * in. Collateral by asset comes from the engine result inside the record (its float USD figures
+ * become USD6 through the pipeline's one conversion, `toUsd6`). On the wire (SSE `data:`) the event
+ * is JSON with every bigint as a decimal string; `parseWireEvent` turns those back into bigints.
  */
 import { getAddress, type Address, type Hex } from 'viem';
 import { InvalidInputError } from '../../common/errors';
+import { toUsd6 } from '../classify';
 import { HEALTH_CLASSES, type HealthClass, type RiskRecord, type ShortfallEvent } from '../types';
 import type { CrossingReason } from './rule';
 
@@ -24,15 +25,6 @@ export type FeedEventDraft = Omit<FeedEvent, 'id'>;
 export type SeizableAmount = ShortfallEvent['seizable'][number];
 export type PriceRound = ShortfallEvent['prices'][string];
 
-/** USD (engine float) → USD6 bigint, rounded to the nearest micro-dollar. */
-export function usd6FromFloat(usd: number, field: string): bigint {
-  if (!Number.isFinite(usd))
-    throw new InvalidInputError(field, `${usd} is not a finite USD amount`, {
-      hint: 'The engine result is corrupt; recompute the account.',
-    });
-  return BigInt(Math.round(usd * 1e6));
-}
-
 /** The engine's collateral lines summed per asset: value after haircut and the haircut, USD6. */
 export function collateralByAsset(result: RiskRecord['result']): ShortfallEvent['collateral'] {
   const byAsset = new Map<string, { valueUsd: number; haircutUsd: number }>();
@@ -46,8 +38,8 @@ export function collateralByAsset(result: RiskRecord['result']): ShortfallEvent[
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([asset, s]) => ({
       asset,
-      valueUsd6: usd6FromFloat(s.valueUsd - s.haircutUsd, `collateral.${asset}.valueUsd`),
-      haircutUsd6: usd6FromFloat(s.haircutUsd, `collateral.${asset}.haircutUsd`),
+      valueUsd6: toUsd6(s.valueUsd - s.haircutUsd, `collateral.${asset}.valueUsd`),
+      haircutUsd6: toUsd6(s.haircutUsd, `collateral.${asset}.haircutUsd`),
     }));
 }
 
