@@ -249,6 +249,10 @@ describe('posting', () => {
     expect(await p.metric(POSTER_METRICS.records)).toBe(5);
     const l1 = logs.find((l) => l.event === 'poster.batch-signed');
     expect(typeof l1?.l1FeeWei === 'bigint' && l1.l1FeeWei > 0n).toBe(true);
+    // Settled journal entries are pruned after the retention, open ones never.
+    expect(await p.pruneJournal(60_000)).toBe(0);
+    expect(await p.pruneJournal(-1)).toBe(1);
+    expect(await p.journal()).toEqual([]);
   });
 
   it('never posts the same (account, block) twice, also after forgetting what it posted', async () => {

@@ -71,6 +71,8 @@ export interface PosterKeys {
   inFlight: string;
   /** Hash: batch id → JSON journal entry (records, nonce, signed transactions), written before broadcast. */
   journal: string;
+  /** Set: ids of the journaled batches not yet posted or released. */
+  openBatches: string;
   /** String: the relayer's next nonce. */
   nonce: string;
   /** Hash: counters and gauges (field = metric with labels, e.g. `poster_refusals_total{reason="oracle-stale"}`). */
@@ -161,6 +163,7 @@ export function redisKeys(network: string): RedisKeys {
       candidates: `${prefix}poster:candidates`,
       inFlight: `${prefix}poster:in-flight`,
       journal: `${prefix}poster:journal`,
+      openBatches: `${prefix}poster:open-batches`,
       nonce: `${prefix}poster:nonce`,
       metrics: `${prefix}poster:metrics`,
       leader: `${prefix}poster:leader`,

@@ -150,8 +150,8 @@ export interface JournalEntry {
 }
 
 export interface TickResult {
-  /** Batches settled this round (mined or released). */
-  settled: { id: string; state: 'posted' | 'released' }[];
+  /** Batches followed this round: mined, released, or still open when the poster was stopped. */
+  settled: { id: string; state: 'posted' | 'released' | 'open' }[];
   /** The batch broadcast this round, if any. */
   broadcast: JournalEntry | null;
   refusals: Refusal[];
@@ -176,6 +176,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const LEASE_MS = 15_000;
 /** Receipt look-ups before a batch whose nonce was used by another transaction is released. */
 const RECHECKS = 5;
+/** Settled journal entries are kept this long (pruned at start). */
+const JOURNAL_KEEP_MS = 7 * 24 * 3_600_000;
 const RENEW_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -531,6 +533,7 @@ export class Poster {
     entry.txs.push(await this.signTx(entry, await this.networkFees(), headBlock));
     const m = redis.multi();
     m.hset(this.keys.journal, entry.id, serialize(entry));
+    m.sadd(this.keys.openBatches, entry.id);
     for (const r of entry.records) m.hset(this.keys.inFlight, r.owner, entry.id);
     m.zrem(this.keys.candidates, ...entry.records.map((r) => r.owner));
     m.set(this.keys.nonce, String(entry.nonce + 1));
@@ -579,7 +582,7 @@ export class Poster {
   }
 
   /** Follows an open batch until it is mined (or its nonce is taken), replacing it while stuck. */
-  private async follow(entry: JournalEntry): Promise<'posted' | 'released'> {
+  private async follow(entry: JournalEntry): Promise<'posted' | 'released' | 'open'> {
     const { client, rules } = this.o;
     let unconfirmed = 0;
     for (;;) {
@@ -630,7 +633,7 @@ export class Poster {
         });
         await this.send(entry, tx);
       }
-      if (this.stopping) return 'released';
+      if (this.stopping) return 'open'; // resumed by the next round or the next start
       await sleep(rules.followPollMs);
     }
   }
@@ -668,6 +671,7 @@ export class Poster {
       m.hincrby(this.keys.metrics, POSTER_METRICS.released, 1);
     }
     m.hset(this.keys.journal, entry.id, serialize(entry));
+    m.srem(this.keys.openBatches, entry.id);
     await m.exec();
     this.log(decision === 'posted' ? 'poster.posted' : 'poster.released', {
       batch: entry.id,
@@ -682,11 +686,31 @@ export class Poster {
 
   /** Journal entries not yet posted or released, oldest nonce first. */
   async openEntries(): Promise<JournalEntry[]> {
-    const all = await this.o.redis.hvals(this.keys.journal);
-    return all
-      .map((s) => deserialize<JournalEntry>(s))
+    const ids = await this.o.redis.smembers(this.keys.openBatches);
+    if (ids.length === 0) return [];
+    const raw = await this.o.redis.hmget(this.keys.journal, ...ids);
+    return raw
+      .flatMap((s) => (s === null ? [] : [deserialize<JournalEntry>(s)]))
       .filter((e) => e.state === 'open')
       .sort((a, b) => a.nonce - b.nonce);
+  }
+
+  /** Deletes settled journal entries created more than `keepMs` ago; returns how many. */
+  async pruneJournal(keepMs: number): Promise<number> {
+    const { redis } = this.o;
+    let cursor = '0';
+    let pruned = 0;
+    do {
+      const [next, flat] = await redis.hscan(this.keys.journal, cursor, 'COUNT', 500);
+      cursor = next;
+      const old: string[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const e = deserialize<JournalEntry>(flat[i + 1]!);
+        if (e.state !== 'open' && e.createdAtMs < Date.now() - keepMs) old.push(flat[i]!);
+      }
+      if (old.length > 0) pruned += await redis.hdel(this.keys.journal, ...old);
+    } while (cursor !== '0');
+    return pruned;
   }
 
   /** Every journal entry (open and settled), oldest first. */
@@ -726,7 +750,13 @@ export class Poster {
       .set(this.keys.nonce, String(next))
       .hset(this.keys.metrics, POSTER_METRICS.nextNonce, String(next))
       .exec();
-    this.log('poster.started', { relayer: this.o.relayer.address, nextNonce: next, open: stillOpen.length });
+    const pruned = await this.pruneJournal(JOURNAL_KEEP_MS);
+    this.log('poster.started', {
+      relayer: this.o.relayer.address,
+      nextNonce: next,
+      open: stillOpen.length,
+      prunedJournalEntries: pruned,
+    });
   }
 }
 
