@@ -13,13 +13,17 @@ import {
   decodeEventLog,
   erc721Abi,
   getAddress,
+  toEventSelector,
   zeroAddress,
   type Address,
   type Client,
   type Log,
+  type PublicClient,
 } from 'viem';
-import { getLogs } from 'viem/actions';
 import type { AdapterProtocol, PositionHolder, ProtocolAdapter } from './adapters/types';
+import { getLogsChunked, rpcGetLogs } from './chain/logs';
+
+const TRANSFER_TOPIC = toEventSelector('Transfer(address,address,uint256)');
 
 export interface Identity {
   /** The EOA; it is also the Aave account. */
@@ -130,16 +134,25 @@ export class IdentityIndex {
   }
 }
 
-/** Reads the tokens' `Transfer` logs over [fromBlock, toBlock] and applies them in chain order. */
+/**
+ * Reads the tokens' `Transfer` logs over [fromBlock, toBlock] (in chunks, split further when the node
+ * or the transport refuses a range as too large) and applies them in chain order.
+ */
 export async function syncIdentity(
   client: Client,
   index: IdentityIndex,
   fromBlock: bigint,
   toBlock: bigint,
+  chunkSize?: bigint,
 ): Promise<AccountMove[]> {
-  if (toBlock < fromBlock) return [];
-  const transfer = erc721Abi.find((x) => x.type === 'event' && x.name === 'Transfer')!;
-  const logs = await getLogs(client, { address: index.tokens, event: transfer, fromBlock, toBlock });
+  if (toBlock < fromBlock || index.tokens.length === 0) return [];
+  const logs = await getLogsChunked(rpcGetLogs(client as PublicClient), {
+    fromBlock,
+    toBlock,
+    address: index.tokens,
+    topics: [TRANSFER_TOPIC],
+    chunkSize,
+  });
   logs.sort((a, b) =>
     a.blockNumber === b.blockNumber
       ? (a.logIndex ?? 0) - (b.logIndex ?? 0)

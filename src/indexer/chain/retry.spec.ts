@@ -6,6 +6,7 @@ import {
   InvalidParamsRpcError,
   LimitExceededRpcError,
   MethodNotFoundRpcError,
+  ResponseBodyTooLargeError,
   RpcRequestError,
   TimeoutError,
   UnknownRpcError,
@@ -77,6 +78,13 @@ describe('isRangeTooLargeError', () => {
     const err = new LimitExceededRpcError(rpcErr(-32005, message));
     expect(isRangeTooLargeError(err)).toBe(true);
     expect(isRangeTooLargeError(rpcErr(-32602, message))).toBe(true);
+    expect(classifyRpcError(err)).toBe('fatal');
+  });
+
+  it("treats viem's refusal of an oversized HTTP response as a range to split", () => {
+    const err = new ResponseBodyTooLargeError({ maxSize: 10_485_760, size: 12_000_000 });
+    expect(isRangeTooLargeError(err)).toBe(true);
+    expect(isRangeTooLargeError(new UnknownRpcError(err))).toBe(true);
     expect(classifyRpcError(err)).toBe('fatal');
   });
 

@@ -51,6 +51,8 @@ const RANGE_TOO_LARGE = [
   /exceed(s|ed)? (the )?(max(imum)? )?block range/i,
   /limited to (a )?[\d,]+k? ?(block )?range/i,
   /too many (results|logs)/i,
+  // viem's own refusal of a response over its HTTP body limit (10 MB): a smaller range answers.
+  /HTTP response body exceeded the size limit/i,
 ];
 
 const REVERT = /execution reverted|revert(ed)?\b|invalid opcode|out of gas/i;
