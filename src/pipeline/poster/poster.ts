@@ -178,6 +178,8 @@ const LEASE_MS = 15_000;
 const RECHECKS = 5;
 /** Settled journal entries are kept this long (pruned at start). */
 const JOURNAL_KEEP_MS = 7 * 24 * 3_600_000;
+/** Candidates read at once while selecting. */
+const SELECT_SLICE = 100;
 const RENEW_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -356,16 +358,26 @@ export class Poster {
     const inFlight = new Set(await redis.hkeys(this.keys.inFlight));
     const chosen: Chosen[] = [];
     const drop: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const owner = raw[i] as Address;
-      const since = Number(raw[i + 1]);
-      if (inFlight.has(owner)) continue;
-      const record = await reader.latest(owner);
+    const waiting: { owner: Address; since: number }[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (!inFlight.has(raw[i]!)) waiting.push({ owner: raw[i] as Address, since: Number(raw[i + 1]) });
+    // Reads in parallel, a slice at a time (a crash path makes hundreds of candidates at once).
+    const facts: { owner: Address; since: number; record?: RiskRecord; prev?: PostedRecord }[] = [];
+    for (let i = 0; i < waiting.length; i += SELECT_SLICE)
+      facts.push(
+        ...(await Promise.all(
+          waiting.slice(i, i + SELECT_SLICE).map(async (w) => {
+            const record = await reader.latest(w.owner);
+            return record ? { ...w, record, prev: await this.posted(w.owner) } : w;
+          }),
+        )),
+      );
+    for (const { owner, since, record, prev } of facts) {
       if (!record) {
         drop.push(owner);
         continue;
       }
-      const sel = selectRecord(record, await this.posted(owner), rules.materiality, nowSec);
+      const sel = selectRecord(record, prev, rules.materiality, nowSec);
       if (!sel.post) {
         drop.push(owner);
         continue;
