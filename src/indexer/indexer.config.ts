@@ -12,6 +12,7 @@
  * | `NETMARGIN_MANIFEST` | `deployments/local.json` | the deployment manifest |
  * | `NETMARGIN_ROLES` | `head,index,refresh` | what this process does (see `INDEXER_ROLES`) |
  * | `NETMARGIN_INDEX_CONCURRENCY` | 2 | `index-range` jobs run at once in this process |
+ * | `NETMARGIN_REFRESH_CONCURRENCY` | 4 | `refresh` jobs at once in the one writing process (reads overlap, writes are chained) |
  * | `NETMARGIN_FINALITY_DEPTH` | 6 | blocks a reorg may drop before indexing halts |
  * | `NETMARGIN_POLL_MS` | 2 000 | head polling interval (the OP-stack block time) |
  * | `NETMARGIN_LOCK_DURATION_MS` | BullMQ's (30 000) | a job's lock; a dead worker's job is redelivered after it |
@@ -24,7 +25,7 @@ import { DEFAULT_MANIFEST_PATH } from '../config/manifest';
 /**
  * - `head`: follows the chain head and queues ranges (one process per network);
  * - `index`: drains `index-range` (log reads; any number of processes);
- * - `refresh`: drains `refresh` (store writes; one process per network, concurrency 1);
+ * - `refresh`: drains `refresh` (store writes, chained in-process; one process per network);
  * - `risk`: drains `risk` (the risk engine);
  * - `reconcile`: compares the store with the chain on a schedule.
  */
@@ -40,6 +41,8 @@ export interface IndexerConfig {
   manifestPath: string;
   roles: IndexerRole[];
   indexConcurrency: number;
+  /** `refresh` jobs at once in the writing process: chain reads overlap, store writes stay chained. */
+  refreshConcurrency: number;
   finalityDepth: number;
   pollMs: number;
   /** BullMQ worker `lockDuration`; undefined = BullMQ's default. */
@@ -160,6 +163,7 @@ export function loadIndexerConfig(env: Env): IndexerConfig {
     manifestPath: read(env, 'NETMARGIN_MANIFEST') ?? DEFAULT_MANIFEST_PATH,
     roles,
     indexConcurrency: wholeNumber(env, 'NETMARGIN_INDEX_CONCURRENCY', 1, 2),
+    refreshConcurrency: wholeNumber(env, 'NETMARGIN_REFRESH_CONCURRENCY', 1, 4),
     finalityDepth: wholeNumber(env, 'NETMARGIN_FINALITY_DEPTH', 1, 6),
     pollMs: wholeNumber(env, 'NETMARGIN_POLL_MS', 1, 2_000),
     lockDurationMs,

@@ -124,10 +124,16 @@ export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationSh
       }),
       {
         queues: drained,
-        // `refresh` stays at concurrency 1: the positions store takes one block at a time, in order,
-        // so its writes must be serialized (one refresh worker per network). A reconciliation writes
-        // through the same service, one run at a time.
-        concurrency: { 'index-range': config.indexConcurrency, refresh: 1, reconcile: 1 },
+        // One process per network drains `refresh`: the positions store takes one block at a time, in
+        // order, so its writes must come from one place. Inside this process the service chains every
+        // store write, so several refresh jobs may read the chain at once (`refreshConcurrency`); a
+        // second refresh PROCESS would write concurrently and is never started. A reconciliation
+        // writes through the same service, one run at a time.
+        concurrency: {
+          'index-range': config.indexConcurrency,
+          refresh: config.refreshConcurrency,
+          reconcile: 1,
+        },
         lockDurationMs: config.lockDurationMs,
         stalledIntervalMs: config.stalledIntervalMs,
       },

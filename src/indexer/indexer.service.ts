@@ -28,8 +28,9 @@
  * between with no writes (their hashes checked parent by parent, so a reorg is noticed rather than
  * stored), and a second owner refreshed at the store's head block is added to that block in one
  * atomic step (`amendHead`). Writes to one store are therefore serialized: in this
- * process by a promise chain, across processes by running one `refresh` worker (concurrency 1) per
- * network; reads from the chain, the expensive part, stay parallel in `index-range` workers.
+ * process by a promise chain (so several refresh jobs may read the chain at once), across processes
+ * by running the `refresh` queue in one process per network; log reads stay parallel in
+ * `index-range` workers.
  */
 import { BlockNotFoundError, getAddress, type Address, type Client, type Hex, type PublicClient } from 'viem';
 import { NetmarginError } from '../common/errors';
