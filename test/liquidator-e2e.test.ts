@@ -32,7 +32,13 @@ import { connectTestRedis, deleteKeys, testNetwork } from '../src/indexer/redis/
 import { OnChainFeedReader } from '../src/pipeline/feed/chain-reader';
 import { ShortfallFeed } from '../src/pipeline/feed/shortfall-feed';
 import type { HealthClass } from '../src/pipeline/types';
-import { runOnce, type Decision, type LiquidatorConfig } from '../examples/liquidator/liquidator';
+import {
+  loadLastEventId,
+  runForever,
+  runOnce,
+  type Decision,
+  type LiquidatorConfig,
+} from '../examples/liquidator/liquidator';
 import { riskRecord, startFeedProcess, stopFeedProcess, type FeedProcess } from './helpers/feed-records';
 import { persona } from './helpers/indexer';
 
@@ -264,4 +270,43 @@ describe('reference liquidator on the devnet', () => {
     expect(again.events).toEqual([]);
     expect(again.decisions).toEqual([]);
   }, 180_000);
+
+  it('follows the feed live: acts on an event as it is published and saves its id', async () => {
+    const trader = persona(m, 'basis-trader').address;
+    const lines: Record<string, unknown>[] = [];
+    const config = { ...botConfig('forever.json', true), startFrom: await feed.lastId() };
+    const ac = new AbortController();
+    const running = runForever(config, { log: (l) => void lines.push(l), signal: ac.signal });
+    const waitFor = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      if (!ok()) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(lines)}`);
+    };
+    try {
+      await waitFor('the connection', () => lines.some((l) => l.event === 'connecting'));
+      // The restored account leaves below MM: the bot re-checks and finds nothing to do.
+      const block = await pc().getBlockNumber();
+      const { id: _first, ...first } = (await feed.readFeed('0', 1))[0]!;
+      const id = await feed.publish({
+        ...first,
+        health: 'below-im',
+        previousHealth: 'liquidatable',
+        blockNumber: block,
+        reason: 'left',
+        publishedAtMs: Date.now(),
+      });
+      await waitFor('the decision', () =>
+        lines.some((l) => l.event === 'decision' && l.eventId === id && l.venue === 'aave'),
+      );
+      const mine = lines.filter((l) => l.event === 'decision' && l.eventId === id);
+      expect(mine.map((l) => [l.owner, l.venue, l.action])).toEqual([
+        [trader, 'aggregator', 'skip'],
+        [trader, 'aave', 'skip'],
+      ]);
+      expect(String(mine[0]!.why)).toMatch(/net margin ≥ MM/);
+      await waitFor('the saved id', () => loadLastEventId(config.stateFile) === id);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  }, 60_000);
 });
