@@ -391,17 +391,22 @@ describe('refusing to sign on stale inputs', () => {
     expect((await p.tick()).broadcast).not.toBeNull();
   });
 
-  it('drops a record computed on stale inputs and posts the fresh ones', async () => {
+  it('drops a record computed on stale inputs, and a malformed one, and posts the fresh ones', async () => {
     const p = await started();
-    const [a, b] = owners;
+    const [a, b, c] = owners;
     await results.put(
       await record(a!, 930n, 450n, 0n, { stale: { oracle: true, reasons: ['ETH / USD 4210 s old'] } }),
     );
     await results.put(await record(b!, 940n, 450n, 0n));
+    await results.put(await record(c!, 100n, 200n, 0n)); // MM above IM: the contract would revert the batch
     const out = await p.tick();
     expect(out.broadcast?.records.map((r) => r.owner)).toEqual([b]);
     expect(await p.metric(POSTER_METRICS.refusals('record-stale'))).toBe(1);
+    expect(await p.metric(POSTER_METRICS.refusals('record-invalid'))).toBe(1);
+    const invalid = logs.find((l) => l.event === 'poster.refused' && l.reason === 'record-invalid');
+    expect(String(invalid?.detail)).toMatch(/mmUsd6: 200000000 exceeds imUsd6 100000000/);
     expect((await marginOf(a!)).attestedBlock).toBe(0n);
+    expect((await marginOf(c!)).attestedBlock).toBe(0n);
   });
 });
 

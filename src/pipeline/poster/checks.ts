@@ -12,7 +12,12 @@ import { mockV3AggregatorAbi } from '../../contracts/generated';
 import type { StalenessFlags } from '../types';
 
 export type RefusalReason =
-  'oracle-stale' | 'sequencer-down' | 'sequencer-grace' | 'indexer-behind' | 'record-stale';
+  | 'oracle-stale'
+  | 'sequencer-down'
+  | 'sequencer-grace'
+  | 'indexer-behind'
+  | 'record-stale'
+  | 'record-invalid';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'oracle-stale',
@@ -20,6 +25,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'sequencer-grace',
   'indexer-behind',
   'record-stale',
+  'record-invalid',
 ];
 
 export interface Refusal {

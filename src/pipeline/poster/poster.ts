@@ -42,10 +42,12 @@ import {
   marginBatchDigest,
   postAttestationsArgs,
   SIGNATURE_BYTES,
+  validateRecord,
   type AggregatorTarget,
   type AttestationSigner,
+  type MarginRecord,
 } from '../../attestation';
-import { NetmarginError } from '../../common/errors';
+import { InvalidInputError, NetmarginError } from '../../common/errors';
 import { marginAggregatorAbi } from '../../contracts/generated';
 import { redisKeys, type PosterKeys } from '../../indexer/redis/keys';
 import { deserialize, serialize } from '../../indexer/redis/serialize';
@@ -262,7 +264,7 @@ export class Poster {
     if (this.stopping) return out;
     const head = await this.o.client.getBlock({ blockTag: 'latest' });
     await this.ingest(head.timestamp);
-    const chosen = await this.select(head.timestamp);
+    const chosen = await this.select(head.timestamp, head.number);
     if (chosen.length === 0) return out;
 
     const facts = await readInputs({
@@ -352,7 +354,7 @@ export class Poster {
     return rec;
   }
 
-  private async select(nowSec: bigint): Promise<Chosen[]> {
+  private async select(nowSec: bigint, headBlock: bigint): Promise<Chosen[]> {
     const { redis, reader, rules } = this.o;
     const raw = await redis.zrange(this.keys.candidates, '0', '-1', 'WITHSCORES');
     const inFlight = new Set(await redis.hkeys(this.keys.inFlight));
@@ -388,6 +390,20 @@ export class Poster {
         drop.push(owner);
         continue;
       }
+      // A block this node has not reached yet (a lagging RPC): the contract would revert; next round.
+      if (record.blockNumber > headBlock) continue;
+      try {
+        validateRecord(marginRecordOf(record), 'record');
+      } catch (err) {
+        if (!(err instanceof InvalidInputError)) throw err;
+        // One malformed result must not block every batch: it is refused and dropped.
+        await this.refuse(
+          { reason: 'record-invalid', detail: err.shortMessage },
+          { owner, block: record.blockNumber },
+        );
+        drop.push(owner);
+        continue;
+      }
       chosen.push({ record, reason: sel.reason, urgent: sel.urgent, sinceMs: since });
     }
     if (drop.length > 0) await redis.zrem(this.keys.candidates, ...drop);
@@ -420,14 +436,7 @@ export class Poster {
         paramsHash,
         timestampSec: nowSec,
         deadlineSec: nowSec + rules.deadlineSec,
-        records: batchRecords.map(({ record: r }) => ({
-          account: r.owner,
-          imUsd6: r.imUsd6,
-          mmUsd6: r.mmUsd6,
-          mtmUsd6: r.mtmUsd6,
-          blockNumber: r.blockNumber,
-          inputsHash: r.inputHash,
-        })),
+        records: batchRecords.map(({ record }) => marginRecordOf(record)),
       },
       { nowSec },
     );
@@ -777,6 +786,17 @@ interface Chosen {
   reason: PostReason;
   urgent: boolean;
   sinceMs: number;
+}
+
+function marginRecordOf(r: RiskRecord): MarginRecord {
+  return {
+    account: r.owner,
+    imUsd6: r.imUsd6,
+    mmUsd6: r.mmUsd6,
+    mtmUsd6: r.mtmUsd6,
+    blockNumber: r.blockNumber,
+    inputsHash: r.inputHash,
+  };
 }
 
 function countBy(xs: readonly string[]): Record<string, number> {
