@@ -85,13 +85,13 @@ export class AccountsService {
 
   async health(owner: Address): Promise<HealthView> {
     const r = await this.deps.results.latest(owner);
-    if (!r) throw accountNotFound('Risk result', owner);
+    if (!r) throw accountNotFound('risk result', owner);
     return healthView(r);
   }
 
   async positions(owner: Address): Promise<PositionsView> {
     const stamped = await this.deps.positions.get(getAddress(owner));
-    if (!stamped) throw accountNotFound('Positions', owner);
+    if (!stamped) throw accountNotFound('positions', owner);
     return positionsView(stamped);
   }
 
@@ -101,7 +101,7 @@ export class AccountsService {
   ): Promise<{ owner: Address; records: HistoryRow[]; nextBefore: bigint | null }> {
     const records = await this.deps.results.history(owner, opts);
     if (records.length === 0 && !(await this.deps.results.latest(owner)))
-      throw accountNotFound('Risk history', owner);
+      throw accountNotFound('risk history', owner);
     const last = records[records.length - 1];
     return {
       owner,
@@ -112,9 +112,9 @@ export class AccountsService {
 
   async whatIf(owner: Address, trades: Trade[]): Promise<WhatIfAnswer> {
     const latest = await this.deps.results.latest(owner);
-    if (!latest) throw accountNotFound('Risk result', owner);
+    if (!latest) throw accountNotFound('risk result', owner);
     const stamped = await this.deps.positions.get(owner);
-    if (!stamped) throw accountNotFound('Positions', owner);
+    if (!stamped) throw accountNotFound('positions', owner);
     const { market, set, sameAsLatest } = await this.basisOf(latest);
     const ctx = this.context(market, set);
     const base = positionsOf(stamped.value);

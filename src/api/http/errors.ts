@@ -106,8 +106,8 @@ function httpStatusOf(err: unknown): number | undefined {
 }
 
 /** 404 for an account the risk workers have not margined (or the indexer has not seen). */
-export function accountNotFound(what: string, owner: string): ApiError {
-  return new ApiError(404, `${what} for ${owner}: none stored yet`, {
+export function accountNotFound(what: 'risk result' | 'positions' | 'risk history', owner: string): ApiError {
+  return new ApiError(404, `address: no ${what} stored for ${owner} yet`, {
     code: 'ACCOUNT_NOT_FOUND',
     field: 'address',
     hint: 'Check the address; an account appears once it holds a position in a tracked protocol and the workers have processed its block.',
