@@ -10,10 +10,11 @@
  * both). The user's e-mode category is reported as the `eModeCategory` attribute. `accrualIndexes`
  * gives the reserves' liquidity and variable-borrow indexes, by which those amounts grow between events.
  */
-import { decodeEventLog, getAddress, type Address, type Client, type Log } from 'viem';
+import { getAddress, type Address, type Client, type Log } from 'viem';
 import { aavePoolAbi, aaveProtocolDataProviderAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import type { Position } from '../../risk/types';
+import { eventDecoder } from './decode';
 import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { fixed } from './units';
@@ -43,20 +44,19 @@ export interface AaveAdapterConfig {
 }
 
 /** Users touched by Pool logs (ignores other contracts and events). Pure: no reads. */
+const decodePoolEvent = eventDecoder(aavePoolAbi, Object.keys(AAVE_USER_FIELD));
+
 export function aaveUsersFromLogs(pool: Address, logs: readonly Log[]): Address[] {
   const users = new Set<Address>();
   const poolLc = pool.toLowerCase();
   for (const log of logs) {
     if (log.address.toLowerCase() !== poolLc) continue;
-    let decoded;
-    try {
-      decoded = decodeEventLog({ abi: aavePoolAbi, data: log.data, topics: log.topics });
-    } catch {
-      continue; // an event of the pool's ABI we do not need, or a foreign topic
-    }
+    // Events of the pool's ABI we do not need, and foreign topics, decode to undefined.
+    const decoded = decodePoolEvent(log);
+    if (!decoded) continue;
     const field = AAVE_USER_FIELD[decoded.eventName as AaveEvent] as string | undefined;
     if (!field) continue;
-    const user = (decoded.args as Record<string, unknown>)[field];
+    const user = decoded.args[field];
     if (typeof user === 'string') users.add(getAddress(user));
   }
   return [...users];

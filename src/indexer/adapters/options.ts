@@ -8,11 +8,12 @@
  * in the `unknownBalances` attribute. Negative cash (a borrow, which the stand-in allows and the
  * `Position` type cannot hold) fails the read loudly rather than be dropped.
  */
-import { decodeEventLog, getAddress, type Address, type Client, type Log } from 'viem';
+import { getAddress, type Address, type Client, type Log } from 'viem';
 import { deriveSubAccountsAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
+import { eventDecoder } from './decode';
 import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { decodeOptionSubId, fixed, SUBID_STRIKE_DECIMALS, wad } from './units';
@@ -27,19 +28,21 @@ export interface OptionsAdapterConfig {
   optionAssets: Record<Address, string>;
 }
 
+const decodeSubAccountEvent = eventDecoder(deriveSubAccountsAbi, [
+  'BalanceAdjusted',
+  'AccountCreated',
+  'Transfer',
+]);
+
 /** Subaccount ids touched by `BalanceAdjusted`, `AccountCreated` and ERC-721 `Transfer` logs. Pure. */
 export function optionsAccountsFromLogs(subAccounts: Address, logs: readonly Log[]): bigint[] {
   const ids = new Set<bigint>();
   const sa = subAccounts.toLowerCase();
   for (const log of logs) {
     if (log.address.toLowerCase() !== sa) continue;
-    try {
-      const d = decodeEventLog({ abi: deriveSubAccountsAbi, data: log.data, topics: log.topics });
-      if (d.eventName === 'BalanceAdjusted' || d.eventName === 'AccountCreated') ids.add(d.args.accountId);
-      else if (d.eventName === 'Transfer') ids.add(d.args.tokenId);
-    } catch {
-      continue;
-    }
+    const d = decodeSubAccountEvent(log);
+    const id = d?.eventName === 'Transfer' ? d.args.tokenId : d?.args.accountId;
+    if (typeof id === 'bigint') ids.add(id);
   }
   return [...ids];
 }

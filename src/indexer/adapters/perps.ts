@@ -9,11 +9,12 @@
  * `venueMarginUsd`; an account with collateral and no position holds it as `snxUSD` cash.
  * Venue debt beyond collateral cannot be a `Position`; it is reported in `attributes`.
  */
-import { decodeEventLog, type Address, type Client, type Log } from 'viem';
+import { type Address, type Client, type Log } from 'viem';
 import { snxAccountNftAbi, snxPerpsMarketAbi } from '../../contracts/generated';
 import type { DeploymentManifest } from '../../config/manifest';
 import { NetmarginError } from '../../common/errors';
 import type { Position } from '../../risk/types';
+import { eventDecoder } from './decode';
 import { readAll, readHolderAtBlock, type CollectedPositions } from './read';
 import type { AffectedHolder, AdapterReadResult, PositionHolder, ProtocolAdapter } from './types';
 import { perpEntryPriceWad, wad } from './units';
@@ -28,6 +29,9 @@ export interface PerpsAdapterConfig {
   accountToken: Address;
 }
 
+const decodeMarketEvent = eventDecoder(snxPerpsMarketAbi, MARKET_EVENTS);
+const decodeTokenTransfer = eventDecoder(snxAccountNftAbi, ['Transfer']);
+
 /** Account ids touched by market and account-token logs. Pure: no reads. */
 export function perpsAccountsFromLogs(cfg: PerpsAdapterConfig, logs: readonly Log[]): bigint[] {
   const ids = new Set<bigint>();
@@ -35,18 +39,13 @@ export function perpsAccountsFromLogs(cfg: PerpsAdapterConfig, logs: readonly Lo
   const token = cfg.accountToken.toLowerCase();
   for (const log of logs) {
     const addr = log.address.toLowerCase();
-    try {
-      if (addr === market) {
-        const d = decodeEventLog({ abi: snxPerpsMarketAbi, data: log.data, topics: log.topics });
-        if ((MARKET_EVENTS as readonly string[]).includes(d.eventName)) {
-          ids.add((d.args as { accountId: bigint }).accountId);
-        }
-      } else if (addr === token) {
-        const d = decodeEventLog({ abi: snxAccountNftAbi, data: log.data, topics: log.topics });
-        if (d.eventName === 'Transfer') ids.add(d.args.tokenId);
-      }
-    } catch {
-      continue; // a topic outside the ABI
+    // Other events and topics outside the ABI decode to undefined.
+    if (addr === market) {
+      const id = decodeMarketEvent(log)?.args.accountId;
+      if (typeof id === 'bigint') ids.add(id);
+    } else if (addr === token) {
+      const id = decodeTokenTransfer(log)?.args.tokenId;
+      if (typeof id === 'bigint') ids.add(id);
     }
   }
   return [...ids];
