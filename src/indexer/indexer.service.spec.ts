@@ -153,6 +153,20 @@ describe('IndexerService', () => {
     expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
   });
 
+  it('writes an unchanged value again when its stored block was dropped, healing first (a re-ask would be deduplicated)', async () => {
+    const { chain, service, store, rollbacks } = setup(() => 5n);
+    await service.handleRefresh(bob, 10n);
+    await service.handleRefresh(alice, 12n);
+    // Block 12 is replaced; alice's value there is the same, but it is stamped with the dropped block.
+    chain.forkAt = 12n;
+    chain.branch = 1;
+    const replaced = { number: 12n, hash: chain.hash(12n) };
+    expect(await service.handleRefresh(alice, replaced)).toBe('changed');
+    expect(rollbacks).toEqual([[11n, [alice]]]);
+    expect(await store.get(alice)).toMatchObject({ blockNumber: 12n, blockHash: replaced.hash });
+    expect(await store.head()).toEqual(replaced);
+  });
+
   it('drops a refresh or an advance for a block above the tip of a chain a reorg shortened, and heals below it', async () => {
     const { chain, service, store, asked } = setup((o, b) => (o === alice ? b : 7n));
     await service.handleRefresh(bob, 10n);

@@ -7,7 +7,7 @@
  *   the whole history in ranges but every owner's state once, at the block it syncs to;
  * - `handleRefresh(owner, block)` reads every adapter's positions for the owner at that block, stores
  *   them block-stamped in the reorg-safe store (key = owner) and asks for a `risk` job when the stored
- *   bytes changed. A refresh below the store's head is re-asked at the head (the state there includes
+ *   bytes changed or were stamped with a block the chain dropped. A refresh below the store's head is re-asked at the head (the state there includes
  *   everything below); one for a block the chain no longer has is dropped (the reorg path re-asks);
  * - `handleAdvance(block)` moves the store's head to the block without writes, so the head says how
  *   far indexing got even when the last blocks changed nobody;
@@ -191,7 +191,15 @@ export class IndexerService {
     if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) return 'stale'; // reorged away
     const value = await this.readOwner(owner, blockNumber);
     const current = await this.deps.store.get(owner);
-    if (current && serialize(current.value) === serialize(value)) return 'unchanged';
+    // Unchanged only while the stored value's block is on the chain. One stamped with a dropped block is
+    // written again (the write heals first): the heal's re-ask of this owner at this block would be
+    // deduplicated against this very job, and the owner would keep its pre-reorg value.
+    if (
+      current &&
+      serialize(current.value) === serialize(value) &&
+      (await this.onChain({ number: current.blockNumber, hash: current.blockHash }))
+    )
+      return 'unchanged';
     const ref = { number: blockNumber, hash: block.hash };
     // Ask first, write second: a crash in between re-runs into the same (deduplicated) risk job id.
     await this.deps.jobs.risk(owner, ref);
