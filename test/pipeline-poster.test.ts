@@ -539,4 +539,34 @@ describe('nonces, stuck transactions and restarts', () => {
     for (const k of [relayerKey, ...agg.signers.map((s) => s.privateKey!)])
       expect(printed).not.toContain(k.slice(2).toLowerCase());
   }, 120_000);
+  it('after Redis lost its state with a batch in the pool, waits for it and does not post the records again', async () => {
+    const from = (await head()) + 1n;
+    const recs = await Promise.all(owners.slice(0, 2).map((o) => record(o, 1_700n, 800n, 0n)));
+    for (const r of recs) await results.put(r);
+    await devnet.clients.testClient.setAutomine(false);
+    const dying = makePoster({
+      hooks: {
+        afterBroadcast: () => {
+          throw new Error('injected crash');
+        },
+      },
+    });
+    await dying.start();
+    await expect(dying.tick()).rejects.toThrow('injected crash');
+    // Redis restarts without persistence: every poster key is gone (the results are kept here).
+    await deleteKeys(redis, `${keys.prefix}poster:`);
+    const before = signed();
+    const p = await started();
+    const waiting = await p.tick();
+    expect(waiting.waitingForPool).toBe(true);
+    expect(waiting.broadcast).toBeNull();
+    expect(signed()).toBe(before);
+    await devnet.clients.testClient.setAutomine(true);
+    await devnet.clients.testClient.mine({ blocks: 1 });
+    await indexerAt(await head());
+    const after = await p.tick();
+    expect(after.waitingForPool).toBe(false);
+    expect(after.broadcast).toBeNull();
+    expect((await postedOnChain(from)).sort()).toEqual(recs.map((r) => `${r.owner}:${r.blockNumber}`).sort());
+  });
 });

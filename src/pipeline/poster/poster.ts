@@ -158,6 +158,8 @@ export interface TickResult {
   broadcast: JournalEntry | null;
   refusals: Refusal[];
   held: boolean;
+  /** True when the round waited for unjournaled relayer transactions to be mined. */
+  waitingForPool: boolean;
 }
 
 /** Metric names in the `poster:metrics` hash (counters unless noted). */
@@ -253,7 +255,13 @@ export class Poster {
   // One round
 
   async tick(): Promise<TickResult> {
-    const out: TickResult = { settled: [], broadcast: null, refusals: [], held: false };
+    const out: TickResult = {
+      settled: [],
+      broadcast: null,
+      refusals: [],
+      held: false,
+      waitingForPool: false,
+    };
     const renewed = await this.o.redis.eval(RENEW_LUA, 1, this.keys.leader, this.id, LEASE_MS);
     if (renewed !== 1)
       throw new NetmarginError('The poster lost its lease', {
@@ -262,6 +270,18 @@ export class Poster {
       });
     for (const e of await this.openEntries()) out.settled.push({ id: e.id, state: await this.follow(e) });
     if (this.stopping) return out;
+    // Relayer transactions in the pool that no journal entry knows (Redis lost its state while one was
+    // in flight): wait until they are mined, so the contract's stored blocks reflect them before
+    // anything is selected against them.
+    const [minedCount, pendingCount] = await Promise.all([
+      this.o.client.getTransactionCount({ address: this.o.relayer.address, blockTag: 'latest' }),
+      this.o.client.getTransactionCount({ address: this.o.relayer.address, blockTag: 'pending' }),
+    ]);
+    if (pendingCount > minedCount) {
+      this.log('poster.waiting-for-pool', { mined: minedCount, pending: pendingCount });
+      out.waitingForPool = true;
+      return out;
+    }
     const head = await this.o.client.getBlock({ blockTag: 'latest' });
     await this.ingest(head.timestamp);
     const chosen = await this.select(head.timestamp, head.number);
