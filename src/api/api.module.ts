@@ -14,6 +14,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import type { ApiConfig } from './api.config';
 import { ApiCoreModule } from './api-core.module';
 import type { ApiLogFn } from './http/exception.filter';
+import { PartnersModule } from './partners/partners.module';
 
 @Module({})
 export class ApiModule {
@@ -22,6 +23,7 @@ export class ApiModule {
     const featureModules: (DynamicModule | (new () => unknown))[] = [
       AccountsModule,
       FeedModule.forRoot({ redisUrl: config.redisUrl, network: config.network }),
+      PartnersModule.forRoot(),
     ];
     return { module: ApiModule, imports: [ApiCoreModule.forRoot(config, log), ...featureModules] };
   }

@@ -1,0 +1,91 @@
+/**
+ * `PartnersModule.forRoot(env)`: the partner endpoints (`/v1/partners/...`), their keys and limits
+ * (partners.config.ts, read from `env` at start), the raw-body reader they sign over, and the chain
+ * reads of the aggregator (RPC from NETMARGIN_RPC_URLS or the manifest).
+ */
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Redis } from 'ioredis';
+import { createClient, http, type Address, type Client } from 'viem';
+import { loadManifest } from '../../config/manifest';
+import type { RedisRiskResultStore } from '../../pipeline/result-store';
+import type { ApiConfig } from '../api.config';
+import { API_CONFIG, API_REDIS, API_RESULTS } from '../api.tokens';
+import { PartnerAuth } from './auth';
+import { PartnerMarginService } from './margin.service';
+import { PARTNER_AUTH, PARTNER_MARGIN, PartnerAuthGuard, PartnersController } from './partners.controller';
+import { loadPartnersConfig, type Env, type PartnersConfig } from './partners.config';
+import { rawJsonBody } from './raw-body';
+
+const PARTNERS_CONFIG = 'api.partners.config';
+const PARTNERS_BODY = 'api.partners.body';
+
+/** The chain the API reads: its RPC URL and the aggregator, from the environment and the manifest. */
+export function apiChain(
+  config: ApiConfig,
+  rpcUrl: string | undefined,
+): { client: Client | undefined; aggregator: Address | undefined } {
+  const m = config.manifestPath ? loadManifest(config.manifestPath) : undefined;
+  const url = rpcUrl ?? m?.network.rpcUrl;
+  return {
+    client: url ? createClient({ transport: http(url, { timeout: 5_000, retryCount: 0 }) }) : undefined,
+    aggregator: m?.aggregator?.address,
+  };
+}
+
+class PartnersLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(PARTNER_MARGIN) private readonly margin: PartnerMarginService) {}
+  onApplicationShutdown(): void {
+    this.margin.stop();
+  }
+}
+
+@Module({})
+export class PartnersModule {
+  static forRoot(env: Env = process.env): DynamicModule {
+    const partners = loadPartnersConfig(env); // a bad variable stops the start
+    return {
+      module: PartnersModule,
+      controllers: [PartnersController],
+      providers: [
+        { provide: PARTNERS_CONFIG, useValue: partners },
+        {
+          // Runs while the application is created, before its JSON parser is mounted.
+          provide: PARTNERS_BODY,
+          inject: [HttpAdapterHost, API_CONFIG],
+          useFactory: (host: HttpAdapterHost, config: ApiConfig) => {
+            host.httpAdapter.use('/v1/partners', rawJsonBody(config.bodyLimitBytes));
+            return true;
+          },
+        },
+        {
+          provide: PARTNER_AUTH,
+          inject: [API_REDIS, API_CONFIG, PARTNERS_CONFIG],
+          useFactory: (redis: Redis, config: ApiConfig, p: PartnersConfig) =>
+            new PartnerAuth(redis, config.network, p),
+        },
+        {
+          provide: PARTNER_MARGIN,
+          inject: [API_CONFIG, API_RESULTS, PARTNERS_CONFIG],
+          useFactory: (config: ApiConfig, results: RedisRiskResultStore, p: PartnersConfig) => {
+            const { client, aggregator } = apiChain(config, p.rpcUrl);
+            const svc = new PartnerMarginService({
+              client: client ?? createClient({ transport: http('http://127.0.0.1:1') }),
+              aggregator: client ? aggregator : undefined,
+              results,
+              headPollMs: p.headPollMs,
+            });
+            svc.start();
+            return svc;
+          },
+        },
+        PartnerAuthGuard,
+        {
+          provide: PartnersLifecycle,
+          inject: [PARTNER_MARGIN],
+          useFactory: (m: PartnerMarginService) => new PartnersLifecycle(m),
+        },
+      ],
+    };
+  }
+}
