@@ -251,6 +251,16 @@ export class Poster {
     return Number((await this.o.redis.hget(this.keys.metrics, name)) ?? '0');
   }
 
+  /** Renews the lease; throws when another poster holds it now. */
+  private async renewLease(): Promise<void> {
+    const renewed = await this.o.redis.eval(RENEW_LUA, 1, this.keys.leader, this.id, LEASE_MS);
+    if (renewed !== 1)
+      throw new NetmarginError('The poster lost its lease', {
+        code: 'POSTER_LEASE',
+        hint: 'Another poster took over (this one stalled longer than the lease); stop one of them.',
+      });
+  }
+
   // -------------------------------------------------------------------------------------------------
   // One round
 
@@ -262,12 +272,7 @@ export class Poster {
       held: false,
       waitingForPool: false,
     };
-    const renewed = await this.o.redis.eval(RENEW_LUA, 1, this.keys.leader, this.id, LEASE_MS);
-    if (renewed !== 1)
-      throw new NetmarginError('The poster lost its lease', {
-        code: 'POSTER_LEASE',
-        hint: 'Another poster took over (this one stalled longer than the lease); stop one of them.',
-      });
+    await this.renewLease();
     for (const e of await this.openEntries()) out.settled.push({ id: e.id, state: await this.follow(e) });
     if (this.stopping) return out;
     // Relayer transactions in the pool that no journal entry knows (Redis lost its state while one was
@@ -297,10 +302,10 @@ export class Poster {
     const refusals = judgeInputs(facts, { maxIndexerLagBlocks: this.o.rules.maxIndexerLagBlocks });
     if (refusals.length > 0) {
       // One count and one log line per reason (several stale feeds are one `oracle-stale` refusal).
-      const byReason = new Map<string, string[]>();
+      const byReason = new Map<Refusal['reason'], string[]>();
       for (const r of refusals) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.detail]);
       for (const [reason, details] of byReason)
-        await this.refuse({ reason, detail: details.join('; ') } as Refusal, { candidates: chosen.length });
+        await this.refuse({ reason, detail: details.join('; ') }, { candidates: chosen.length });
       await this.o.redis.hset(this.keys.metrics, POSTER_METRICS.refusing, '1');
       out.refusals = refusals;
       return out;
@@ -627,6 +632,7 @@ export class Poster {
     const { client, rules } = this.o;
     let unconfirmed = 0;
     for (;;) {
+      await this.renewLease(); // following a stuck batch may take longer than the lease
       // The nonce first, then the receipts: a transaction mined in between is then seen as mined.
       const minedNonce = await client.getTransactionCount({
         address: this.o.relayer.address,
