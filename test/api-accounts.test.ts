@@ -193,6 +193,10 @@ describe('GET /v1/accounts/{address}/history', () => {
       .get(`/v1/accounts/${o}/history?limit=1&before=${page.body.nextBefore}`)
       .expect(200);
     expect(next.body.records[0].blockNumber).toBe(b1.toString());
+    expect(next.body.nextBefore).toBeNull();
+    const exact = await request(api.url).get(`/v1/accounts/${o}/history?limit=2`).expect(200);
+    expect(exact.body.records).toHaveLength(2);
+    expect(exact.body.nextBefore).toBeNull();
   });
 
   it.each([

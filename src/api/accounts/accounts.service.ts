@@ -99,14 +99,16 @@ export class AccountsService {
     owner: Address,
     opts: { limit: number; beforeBlock?: bigint },
   ): Promise<{ owner: Address; records: HistoryRow[]; nextBefore: bigint | null }> {
-    const records = await this.deps.results.history(owner, opts);
-    if (records.length === 0 && !(await this.deps.results.latest(owner)))
+    // One more than asked tells whether another page exists.
+    const fetched = await this.deps.results.history(owner, { ...opts, limit: opts.limit + 1 });
+    if (fetched.length === 0 && !(await this.deps.results.latest(owner)))
       throw accountNotFound('risk history', owner);
+    const records = fetched.slice(0, opts.limit);
     const last = records[records.length - 1];
     return {
       owner,
       records: records.map(historyRow),
-      nextBefore: records.length === opts.limit && last ? last.blockNumber : null,
+      nextBefore: fetched.length > opts.limit && last ? last.blockNumber : null,
     };
   }
 
