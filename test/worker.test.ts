@@ -1,6 +1,6 @@
 /**
- * The worker entrypoint's refusals, as an operator meets them: a bad variable, a role this worker
- * cannot run, `reconcile` without `refresh`, a missing manifest. Each stops the process before it
+ * The worker entrypoint's refusals, as an operator meets them: a bad variable (the risk role's
+ * included), `reconcile` without `refresh`, a missing manifest. Each stops the process before it
  * connects anywhere, with a non-zero code and a JSON line giving the error and what to do. (The
  * working paths are covered by test/indexer-faults.test.ts.)
  */
@@ -45,10 +45,10 @@ describe('src/worker.ts', () => {
     expect(r.fields.hint).toMatch(/^Set NETMARGIN_INDEX_CONCURRENCY to a whole number/);
   }, 60_000);
 
-  it('exits 2 on a role it cannot run, and on reconcile without refresh', async () => {
-    const risk = await refusal({ NETMARGIN_ROLES: 'index,risk' });
-    expect(risk).toMatchObject({ code: 2, event: 'config-error', fields: { code: 'ROLE_NOT_AVAILABLE' } });
-    expect(risk.fields.error).toMatch(/"risk" role/);
+  it('exits 2 on reconcile without refresh, and on a bad risk-role variable', async () => {
+    const risk = await refusal({ NETMARGIN_ROLES: 'index,risk', NETMARGIN_RISK_WARNING_BPS: '10%' });
+    expect(risk).toMatchObject({ code: 2, event: 'config-error' });
+    expect(risk.fields.error).toBe('NETMARGIN_RISK_WARNING_BPS: "10%" is not a whole number ≥ 0');
     const reconcile = await refusal({ NETMARGIN_ROLES: 'index,reconcile' });
     expect(reconcile).toMatchObject({ code: 2, fields: { code: 'ROLE_NOT_AVAILABLE' } });
     expect(reconcile.fields.hint).toMatch(/NETMARGIN_ROLES=refresh,reconcile/);

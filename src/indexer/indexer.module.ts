@@ -2,7 +2,8 @@
  * `IndexerModule.forRoot(config)`: the NestJS wiring of one indexer worker process. It builds the
  * Redis connection, the chain client, the protocol adapters, the positions store, the
  * `IndexerService` and the queues; on bootstrap it starts the configured roles (`head`: the
- * `IndexerRunner` with its market recorder; `index`, `refresh`, `reconcile`: one BullMQ worker each,
+ * `IndexerRunner` with its market recorder, each record kept by block and queued for the risk
+ * workers' market-move recompute; `index`, `refresh`, `reconcile`: one BullMQ worker each,
  * plus the reconcile schedule); on shutdown it stops the runner, closes the workers (each waits for
  * its active job), then the queues and the connection. The logic stays in the plain classes; this
  * file only connects them.
@@ -43,6 +44,13 @@ import { redisKeys } from './redis/keys';
 import { RedisPriceHistory } from './redis/price-history';
 import type { RedisReorgStore } from './redis/redis-store';
 import { IndexerRunner } from './runner';
+import { RedisMarketHistory } from '../pipeline/market-history';
+import {
+  closePipelineQueues,
+  createPipelineQueues,
+  marketMoveHook,
+  type PipelineQueues,
+} from '../pipeline/queues';
 
 /** One structured log event (the worker entrypoint prints each as a JSON line). */
 export type IndexerLogFn = (event: string, fields?: Record<string, unknown>) => void;
@@ -64,10 +72,11 @@ const ROLE_QUEUES: Partial<Record<IndexerRole, QueueName>> = {
   reconcile: 'reconcile',
 };
 
-/** Roles this module cannot run yet, and why. */
-const UNAVAILABLE_ROLES: Partial<Record<IndexerRole, string>> = {
-  risk: 'the risk engine does not drain the risk queue from this worker yet',
-};
+/**
+ * Roles this module cannot run yet, and why (none now: `risk` is wired by `PipelineModule`, which
+ * the worker entrypoint adds when the role is configured).
+ */
+const UNAVAILABLE_ROLES: Partial<Record<IndexerRole, string>> = {};
 
 /** ioredis options for every connection of the worker: BullMQ blocks, and commands wait out a Redis restart. */
 export function workerRedisOptions(url: string): { url: string; maxRetriesPerRequest: null } {
@@ -94,6 +103,7 @@ export interface IndexerParts {
 export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private workers: Worker[] = [];
   private runner: IndexerRunner | undefined;
+  private pipelineQueues: PipelineQueues | undefined;
 
   constructor(private readonly parts: IndexerParts) {}
 
@@ -152,6 +162,9 @@ export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationSh
     }
     if (reconcile && config.reconcileEveryMs > 0) await scheduleReconcile(queues, config.reconcileEveryMs);
     if (roles.has('head')) {
+      // Every recorded market is kept by block and queued for the risk workers' market-move recompute.
+      this.pipelineQueues = createPipelineQueues(workerRedisOptions(config.redisUrl), config.network);
+      const marketsByBlock = new RedisMarketHistory(redis, redisKeys(config.network).pipeline.marketByBlock);
       const market = new MarketRecorder({
         client: client as unknown as Client,
         manifest,
@@ -168,6 +181,7 @@ export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationSh
         startBlock: BigInt(manifest.network.startBlock),
         finalityDepth: config.finalityDepth,
         market,
+        onMarketRecorded: marketMoveHook(marketsByBlock, this.pipelineQueues),
         log,
       });
       await this.runner.start(config.pollMs); // refuses while the network is halted
@@ -182,6 +196,7 @@ export class IndexerLifecycle implements OnApplicationBootstrap, OnApplicationSh
     // `close()` waits for each worker's active job, so no job is left half-done by a graceful stop.
     await Promise.all(this.workers.map((w) => w.close()));
     await closeQueues(queues);
+    if (this.pipelineQueues) await closePipelineQueues(this.pipelineQueues);
     await redis.quit().catch(() => redis.disconnect());
     log('stopped', { signal: signal ?? null });
   }
