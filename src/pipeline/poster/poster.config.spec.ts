@@ -33,6 +33,7 @@ describe('poster configuration', () => {
       maxIndexerLagBlocks: 5n,
       maxBatchRecords: 500,
       maxCalldataBytes: 120_000,
+      feeCapPerAccountWei: 100_000_000_000_000n,
       stuckBlocks: 3n,
       stuckMs: 20_000,
     });

@@ -20,7 +20,7 @@
  * | `NETMARGIN_POSTER_DEADLINE_SEC` | 600 | batch deadline after signing |
  * | `NETMARGIN_POSTER_MAX_BATCH` | 500 | records per batch at most |
  * | `NETMARGIN_POSTER_MAX_CALLDATA_BYTES` | 120 000 | calldata per transaction at most (OP-stack nodes take ≤ 128 KiB) |
- * | `NETMARGIN_POSTER_FEE_CAP_WEI` | 10 000 000 000 000 (1e13) | (L1 + L2 fee) per account above which a batch waits |
+ * | `NETMARGIN_POSTER_FEE_CAP_WEI` | 100 000 000 000 000 (1e14) | (L1 + L2 fee) per account above which a batch waits |
  * | `NETMARGIN_POSTER_MAX_HOLD_MS` | 30 000 | how long a record may wait for a cheaper batch |
  * | `NETMARGIN_POSTER_STUCK_BLOCKS` | 3 | blocks before a transaction is replaced |
  * | `NETMARGIN_POSTER_STUCK_MS` | 20 000 | milliseconds before a transaction is replaced |
@@ -154,7 +154,7 @@ export function loadPosterConfig(env: Env): PosterConfig {
       whole(env, 'NETMARGIN_POSTER_MAX_CALLDATA_BYTES', 1_000n, 120_000n),
       'NETMARGIN_POSTER_MAX_CALLDATA_BYTES',
     ),
-    feeCapPerAccountWei: whole(env, 'NETMARGIN_POSTER_FEE_CAP_WEI', 0n, 10_000_000_000_000n),
+    feeCapPerAccountWei: whole(env, 'NETMARGIN_POSTER_FEE_CAP_WEI', 0n, 100_000_000_000_000n),
     maxHoldMs: small(whole(env, 'NETMARGIN_POSTER_MAX_HOLD_MS', 0n, 30_000n), 'NETMARGIN_POSTER_MAX_HOLD_MS'),
     stuckBlocks: whole(env, 'NETMARGIN_POSTER_STUCK_BLOCKS', 1n, 3n),
     stuckMs: small(whole(env, 'NETMARGIN_POSTER_STUCK_MS', 100n, 20_000n), 'NETMARGIN_POSTER_STUCK_MS'),
