@@ -299,6 +299,30 @@ describe('posting', () => {
     for (const o of owners.slice(0, 6)) expect((await marginOf(o)).imUsd6).toBe(500n * USD);
   });
 
+  it('re-posts an unchanged account once its on-chain attestation reaches the age threshold', async () => {
+    const p = await started({ rules: { materiality: { ...RULES.materiality, maxAgeSec: 600n } } });
+    const [a] = owners;
+    await results.put(await record(a!, 1_000n, 500n, 0n));
+    const first = (await p.tick()).broadcast!;
+    // A newer result with the same margin: not material, and the attestation is young.
+    await results.put(await record(a!, 1_000n, 500n, 0n));
+    expect((await p.tick()).broadcast).toBeNull();
+    await devnet.clients.testClient.increaseTime({ seconds: 600 });
+    await devnet.clients.testClient.mine({ blocks: 1 });
+    await indexerAt(await head());
+    await results.put(await record(a!, 1_000n, 500n, 0n));
+    const aged = await p.tick();
+    expect(aged.broadcast?.records.map((r) => r.owner)).toEqual([a]);
+    expect(logs.filter((l) => l.event === 'poster.batch-signed').pop()?.reasons).toEqual({ age: 1 });
+    const onChain = await pc().readContract({
+      address: agg.address,
+      abi: marginAggregatorAbi,
+      functionName: 'attestationOf',
+      args: [a!],
+    });
+    expect(BigInt(onChain.timestampSec)).toBeGreaterThanOrEqual(first.timestampSec + 600n);
+  });
+
   it('holds a batch over the fee cap until it has waited long enough', async () => {
     let p = await started({ rules: { feeCapPerAccountWei: 1n, maxHoldMs: 3_600_000 } });
     const [a] = owners;
