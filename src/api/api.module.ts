@@ -13,6 +13,7 @@ import { FeedModule } from '../pipeline/feed/feed.module';
 import { AccountsModule } from './accounts/accounts.module';
 import type { ApiConfig } from './api.config';
 import { ApiCoreModule } from './api-core.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import type { ApiLogFn } from './http/exception.filter';
 import { PartnersModule } from './partners/partners.module';
 
@@ -22,6 +23,7 @@ export class ApiModule {
     const log = opts.log ?? (() => undefined);
     const featureModules: (DynamicModule | (new () => unknown))[] = [
       AccountsModule,
+      DashboardModule,
       FeedModule.forRoot({ redisUrl: config.redisUrl, network: config.network }),
       PartnersModule.forRoot(),
     ];
