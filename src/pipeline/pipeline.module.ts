@@ -32,6 +32,8 @@ import { IndexerRunner } from '../indexer/runner';
 import { DEFAULT_RISK_PARAMS } from '../risk';
 import { stalenessRulesFromManifest } from './classify';
 import { RedisMarketHistory } from './market-history';
+import { OnChainFeedReader } from './feed/chain-reader';
+import { ShortfallFeed } from './feed/shortfall-feed';
 import { defaultLiquidity, ParamEstimator } from './param-estimator';
 import { ParamStore } from './param-store';
 import type { PipelineConfig } from './pipeline.config';
@@ -189,6 +191,16 @@ export class PipelineModule {
               metrics: { redis, key: keys.pipeline.metrics },
               log,
             });
+            // The shortfall feed hears every stored result and publishes threshold crossings.
+            if (manifest.aggregator)
+              service.addListener(
+                new ShortfallFeed({
+                  redis,
+                  network: indexer.network,
+                  chain: new OnChainFeedReader(client, manifest),
+                  log,
+                }),
+              );
             const connection = workerRedisOptions(indexer.redisUrl);
             return {
               indexer,
