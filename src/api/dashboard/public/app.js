@@ -113,7 +113,10 @@ function renderBars(h) {
 function renderHeatmap(h) {
   const box = $('#heatmap');
   const grid = h.scenarioGrid;
-  if (!grid || !Array.isArray(grid.pnlUsd)) {
+  // Expected shape (not yet in the stored result): { spotShockFractions: number[], volShocks: string[],
+  // pnlUsd: number[][] } with pnlUsd[v][s] the portfolio P&L when every underlying moves by
+  // spotShockFractions[s] of its own spot shock under vol shock volShocks[v].
+  if (!grid || !Array.isArray(grid.pnlUsd) || !Array.isArray(grid.spotShockFractions)) {
     box.replaceChildren(
       el(
         'p',
@@ -123,7 +126,6 @@ function renderHeatmap(h) {
     );
     return;
   }
-  // grid.pnlUsd[v][s]: portfolio P&L for vol shock v and spot move s.
   let worst = { v: -1, s: -1, pnl: Infinity };
   let maxAbs = 0;
   grid.pnlUsd.forEach((row, v) =>
@@ -133,10 +135,17 @@ function renderHeatmap(h) {
     }),
   );
   const table = el('table', { class: 'heat' });
-  table.append(el('caption', {}, 'Portfolio P&L by spot move (columns) and vol shock (rows)'));
+  table.append(
+    el(
+      'caption',
+      {},
+      'Portfolio P&L by spot move (columns, in shocks of each underlying) and vol shock (rows)',
+    ),
+  );
   const head = el('tr');
   head.append(el('th', { scope: 'col' }, 'vol \\ spot'));
-  for (const m of grid.spotMovesPct) head.append(el('th', { scope: 'col' }, formatPct(m, 1)));
+  for (const f of grid.spotShockFractions)
+    head.append(el('th', { scope: 'col' }, `${f > 0 ? '+' : ''}${formatNumber(f, 2)}`));
   table.append(el('thead')).append(head);
   const body = el('tbody');
   grid.pnlUsd.forEach((row, v) => {
