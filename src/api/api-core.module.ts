@@ -8,6 +8,8 @@ import { Redis } from 'ioredis';
 import { loadManifest } from '../config/manifest';
 import type { OwnerPositions } from '../indexer/indexer.service';
 import { redisKeys } from '../indexer/redis/keys';
+import type { BlockRef, BlockStamped, ReorgSafeStore } from '../indexer/chain/store';
+import type { ReorgStoreKeys } from '../indexer/redis/keys';
 import { RedisReorgStore } from '../indexer/redis/redis-store';
 import { stalenessRulesFromManifest, type StalenessRules } from '../pipeline/classify';
 import { RedisMarketHistory } from '../pipeline/market-history';
@@ -43,6 +45,61 @@ export function apiStalenessRules(config: ApiConfig): StalenessRules {
   };
 }
 
+/**
+ * Read side of the positions store. The underlying `RedisReorgStore` is opened on first use, not at
+ * start (opening is a Redis round trip), so the API starts, and its readiness check can report,
+ * while Redis is down. The API never seeds or writes the store.
+ */
+export class PositionsReader implements Pick<ReorgSafeStore<OwnerPositions>, 'get' | 'head' | 'entries'> {
+  private opening: Promise<RedisReorgStore<OwnerPositions>> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: ReorgStoreKeys,
+  ) {}
+
+  async get(owner: string): Promise<BlockStamped<OwnerPositions> | undefined> {
+    return (await this.store()).get(owner);
+  }
+
+  async head(): Promise<BlockRef | undefined> {
+    return (await this.store()).head();
+  }
+
+  async entries(): Promise<Map<string, BlockStamped<OwnerPositions>>> {
+    return (await this.store()).entries();
+  }
+
+  private store(): Promise<RedisReorgStore<OwnerPositions>> {
+    this.opening ??= RedisReorgStore.open<OwnerPositions>({ redis: this.redis, keys: this.keys }).catch(
+      (err: unknown) => {
+        this.opening = undefined; // retried by the next call
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+}
+
+/**
+ * The shared connection: a command fails (→ 503) after two reconnection attempts instead of waiting
+ * for Redis forever; connection errors are logged once per distinct error, not at every retry.
+ */
+function apiRedis(url: string, log: ApiLogFn): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  let last = '';
+  redis.on('error', (err: Error) => {
+    if (err.message === last) return;
+    last = err.message;
+    log('api.redis-error', { error: err.message });
+  });
+  redis.on('ready', () => {
+    if (last !== '') log('api.redis-ready', {});
+    last = '';
+  });
+  return redis;
+}
+
 class ApiCoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(API_REDIS) private readonly redis: Redis,
@@ -67,7 +124,7 @@ export class ApiCoreModule {
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOG, useValue: log },
         { provide: API_STALENESS_RULES, useValue: rules },
-        { provide: API_REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) },
+        { provide: API_REDIS, useFactory: () => apiRedis(config.redisUrl, log) },
         {
           provide: API_RESULTS,
           inject: [API_REDIS],
@@ -86,9 +143,7 @@ export class ApiCoreModule {
         {
           provide: API_POSITIONS,
           inject: [API_REDIS],
-          // Opened without an anchor: the API never seeds or writes the store.
-          useFactory: (redis: Redis) =>
-            RedisReorgStore.open<OwnerPositions>({ redis, keys: keys.reorgStore('positions') }),
+          useFactory: (redis: Redis) => new PositionsReader(redis, keys.reorgStore('positions')),
         },
         {
           provide: ApiCoreLifecycle,

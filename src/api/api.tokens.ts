@@ -9,7 +9,7 @@ export const API_REDIS = 'api.redis';
 export const API_RESULTS = 'api.results';
 /** `ParamStore` of the network. */
 export const API_PARAMS = 'api.params';
-/** The positions store (`RedisReorgStore<OwnerPositions>`, read only). */
+/** The positions store, read only (`PositionsReader`: `get(owner)`). */
 export const API_POSITIONS = 'api.positions';
 /** `RedisMarketHistory`: recorded markets by block. */
 export const API_MARKETS = 'api.markets';

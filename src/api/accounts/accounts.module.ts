@@ -1,12 +1,11 @@
 /** The account endpoints and their service (providers from the global `ApiCoreModule`). */
 import { Module } from '@nestjs/common';
-import type { OwnerPositions } from '../../indexer/indexer.service';
-import type { RedisReorgStore } from '../../indexer/redis/redis-store';
 import type { StalenessRules } from '../../pipeline/classify';
 import type { RedisMarketHistory } from '../../pipeline/market-history';
 import type { ParamStore } from '../../pipeline/param-store';
 import type { RedisRiskResultStore } from '../../pipeline/result-store';
 import type { ApiConfig } from '../api.config';
+import type { PositionsReader } from '../api-core.module';
 import {
   API_ACCOUNTS,
   API_CONFIG,
@@ -27,7 +26,7 @@ import { AccountsService } from './accounts.service';
       inject: [API_CONFIG, API_POSITIONS, API_RESULTS, API_MARKETS, API_PARAMS, API_STALENESS_RULES],
       useFactory: (
         config: ApiConfig,
-        positions: RedisReorgStore<OwnerPositions>,
+        positions: PositionsReader,
         results: RedisRiskResultStore,
         markets: RedisMarketHistory,
         params: ParamStore,

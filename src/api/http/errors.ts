@@ -44,6 +44,13 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody }
   }
   const parser = bodyParserError(err);
   if (parser) return errorResponse(parser);
+  if (isStoreUnavailable(err))
+    return errorResponse(
+      new ApiError(503, 'The result store (Redis) is unavailable', {
+        code: 'STORE_UNAVAILABLE',
+        hint: 'Retry shortly; if it persists, check that Redis is running and REDIS_URL points at it.',
+      }),
+    );
   const status = httpStatusOf(err);
   if (status !== undefined && status < 500) {
     const message = err instanceof Error ? err.message : String(err);
@@ -95,6 +102,15 @@ function bodyParserError(err: unknown): ApiError | undefined {
       hint: 'Send UTF-8 JSON, uncompressed.',
     });
   return undefined;
+}
+
+/** ioredis gave up on a command: Redis is down or unreachable (not a fault of the request). */
+function isStoreUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection is closed|Stream isn't writeable/.test(err.message)
+  );
 }
 
 /** The status of an HTTP-aware error (NestJS `HttpException`, http-errors), if it has one. */

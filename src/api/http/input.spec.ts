@@ -153,6 +153,15 @@ describe('error answers', () => {
     expect(body.error.message).toMatch(/limit of 1024 bytes/);
   });
 
+  it('answers 503 when Redis is unavailable', () => {
+    const err = new Error('Reached the max retries per request limit (which is 2).');
+    err.name = 'MaxRetriesPerRequestError';
+    const { status, body } = errorResponse(err);
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('STORE_UNAVAILABLE');
+    expect(errorResponse(new Error('connect ECONNREFUSED 127.0.0.1:6379')).status).toBe(503);
+  });
+
   it('hides an unknown error behind a 500', () => {
     const { status, body } = errorResponse(new Error('secret detail'));
     expect(status).toBe(500);
