@@ -61,6 +61,7 @@ describe('RedisRiskResultStore', () => {
     const r = record({ blockNumber: 10n, imUsd6: 2n ** 70n });
     expect(await store.put(r)).toEqual({ outcome: 'stored', previous: undefined });
     expect(await store.latest(OWNER)).toEqual(r);
+    await store.announced(r);
     expect(await store.put({ ...r, computedAtMs: 99 })).toEqual({ outcome: 'unchanged', previous: r });
     expect(await store.history(OWNER)).toEqual([r]);
     expect(await store.changes('0')).toHaveLength(1);
@@ -133,6 +134,20 @@ describe('RedisRiskResultStore', () => {
     await store.put(record({ blockNumber: 2n, health: 'below-mm' }));
     const next = await waiting;
     expect(next.map((c) => [c.owner, c.blockNumber, c.health])).toEqual([[OWNER, 2n, 'below-mm']]);
+  });
+
+  it('hands an unannounced record back on an identical put, until it is marked announced', async () => {
+    const a = record({ blockNumber: 1n });
+    const b = record({ blockNumber: 2n, health: 'below-mm' });
+    await store.put(a);
+    await store.announced(a);
+    expect(await store.put(b)).toEqual({ outcome: 'stored', previous: a });
+    // The process died before announcing b: the retried put tells what b replaced.
+    expect(await store.put(b)).toEqual({ outcome: 'unchanged', previous: b, unannounced: { previous: a } });
+    await store.announced(a); // an older record's mark does not clear b's
+    expect((await store.put(b)).unannounced).toEqual({ previous: a });
+    await store.announced(b);
+    expect(await store.put(b)).toEqual({ outcome: 'unchanged', previous: b });
   });
 
   it('caps the changes stream approximately', async () => {

@@ -11,7 +11,10 @@
  * - `stored`: otherwise (a newer block, a reorg's other hash at the same height, or newer inputs at
  *   the same block): latest replaced, history appended, a `RiskChange` added to the stream
  *   (`XADD … MAXLEN ~`).
- * The script returns the latest it replaced, so listeners hear (next, previous) exactly.
+ * The script returns the latest it replaced, so listeners hear (next, previous) exactly. A stored
+ * record stays "unannounced" until `announced(record)`: should the process die between the two,
+ * the retried job's identical put comes back `unchanged` with the record it replaced, and the
+ * listeners are told then (at least once).
  *
  * Values are `serialize`d (bigints exact). The history is a sorted set per owner scored by block
  * number; members are `<16-digit sequence>|<digest>|<record>`, so records of one block keep their
@@ -31,6 +34,11 @@ export interface PutResult {
   outcome: PutOutcome;
   /** The latest record before the put (what a `stored` record replaced). */
   previous: RiskRecord | undefined;
+  /**
+   * An `unchanged` put of a record stored earlier whose listeners were not all told (a crash
+   * between the store and `announced`): the record it replaced, so they can be told now.
+   */
+  unannounced?: { previous: RiskRecord | undefined };
 }
 
 export interface ResultStoreOptions {
@@ -43,8 +51,9 @@ export interface ResultStoreOptions {
 const SEQ_PAD = 16;
 
 /**
- * KEYS: latest, meta, seq, history, changes. ARGV: owner, block, blockHash, positionsBlock,
- * paramsVersion, digest, record, historyCap, changesMaxLen, health.
+ * KEYS: latest, meta, seq, history, changes, unannounced. ARGV: owner, block, blockHash,
+ * positionsBlock, paramsVersion, digest, record, historyCap, changesMaxLen, health.
+ * Returns { outcome, replaced latest or false, unannounced entry of an unchanged put or false }.
  */
 const PUT_LUA = `
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
@@ -57,7 +66,7 @@ if cur then
   if block < cb then
     replace = false
   elseif block == cb and ch == ARGV[3] then
-    if cd == ARGV[6] then return { 'unchanged', prev } end
+    if cd == ARGV[6] then return { 'unchanged', prev, redis.call('HGET', KEYS[6], ARGV[1]) } end
     local np, nv = tonumber(ARGV[4]), tonumber(ARGV[5])
     cp, cv = tonumber(cp), tonumber(cv)
     if np < cp or (np == cp and nv < cv) then return { 'superseded', prev } end
@@ -77,7 +86,15 @@ if not replace then return { 'older', prev } end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[7])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[9], '*', 'owner', ARGV[1], 'block', ARGV[2], 'health', ARGV[10])
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[6] .. '|' .. (prev or ''))
 return { 'stored', prev }
+`;
+
+/** KEYS: unannounced. ARGV: owner, digest. Deletes the owner's entry if it is for that digest. */
+const ANNOUNCED_LUA = `
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if e and string.sub(e, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
 `;
 
 /** sha256 (hex, no prefix) of the record without its wall-clock time. */
@@ -110,26 +127,48 @@ export class RedisRiskResultStore implements RiskResultReader {
       throw new InvalidInputError('record.owner', `${record.owner} is not checksummed`, {
         hint: 'Store results under getAddress(owner), the key every reader uses.',
       });
-    const [outcome, prev] = (await this.redis.eval(
+    const digest = recordDigest(record);
+    const [outcome, prev, pending] = (await this.redis.eval(
       PUT_LUA,
-      5,
+      6,
       this.keys.latest,
       this.keys.meta,
       this.keys.seq,
       this.keys.history(owner),
       this.keys.changes,
+      this.keys.unannounced,
       owner,
       record.blockNumber.toString(),
       record.blockHash,
       record.positionsBlockNumber.toString(),
       String(record.paramsVersion),
-      recordDigest(record),
+      digest,
       serialize(record),
       String(this.historyCap),
       String(this.changesMaxLen),
       record.health,
-    )) as [PutOutcome, string | null];
-    return { outcome, previous: prev ? deserialize<RiskRecord>(prev) : undefined };
+    )) as [PutOutcome, string | null, string | null | undefined];
+    const previous = prev ? deserialize<RiskRecord>(prev) : undefined;
+    if (outcome === 'unchanged' && pending && pending.startsWith(`${digest}|`)) {
+      const replaced = pending.slice(digest.length + 1);
+      return {
+        outcome,
+        previous,
+        unannounced: { previous: replaced ? deserialize<RiskRecord>(replaced) : undefined },
+      };
+    }
+    return { outcome, previous };
+  }
+
+  /** Every listener has heard `record` (stored by `put`): a later identical put will not re-announce it. */
+  async announced(record: RiskRecord): Promise<void> {
+    await this.redis.eval(
+      ANNOUNCED_LUA,
+      1,
+      this.keys.unannounced,
+      getAddress(record.owner),
+      recordDigest(record),
+    );
   }
 
   async latest(owner: Address): Promise<RiskRecord | undefined> {

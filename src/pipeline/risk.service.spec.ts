@@ -153,6 +153,32 @@ describe('RiskService.recompute', () => {
     expect(heard).toHaveLength(1);
   });
 
+  it('tells the listeners of a record stored by an attempt that died before telling them', async () => {
+    await positions.applyBlock({ number: 10n, hash: hash(10n) }, [{ key: OWNER, value: value(24_000) }]);
+    await markets.record(market(10n));
+    const silent = new RiskService({
+      positions,
+      markets,
+      params: new ParamStore(redis, keys.pipeline.params),
+      results: {
+        put: (r: RiskRecord) => results.put(r),
+        announced: async () => {
+          throw new Error('killed before the mark');
+        },
+      } as unknown as RedisRiskResultStore,
+      rules,
+      chainHead: async () => chainHead,
+      nowMs: () => 1,
+    });
+    await expect(silent.recompute(OWNER, { number: 10n, hash: hash(10n) })).rejects.toThrow(/killed/);
+    expect(heard).toHaveLength(0);
+    expect((await service.recompute(OWNER, { number: 10n, hash: hash(10n) })).status).toBe('unchanged');
+    expect(heard).toHaveLength(1);
+    expect(heard[0]![1]).toBeUndefined();
+    expect((await service.recompute(OWNER, { number: 10n, hash: hash(10n) })).status).toBe('unchanged');
+    expect(heard).toHaveLength(1);
+  });
+
   it('waits (throws to be retried) while the positions write is still coming', async () => {
     await markets.record(market(10n));
     await expect(service.recompute(OWNER, { number: 10n, hash: hash(10n) })).rejects.toMatchObject({

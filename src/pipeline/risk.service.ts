@@ -12,8 +12,10 @@
  * 3. the active parameter set; the engine's market context is prepared once per (market block,
  *    parameter version) and cached (`prepareMarket` is the expensive part);
  * 4. `computeAccountRiskIn`, USD6 figures, staleness flags, health class (`classify.ts`);
- * 5. `RedisRiskResultStore.put`; when stored, every `RiskRecordListener` hears (next, previous).
- *    A job run twice stores nothing new the second time and notifies nobody twice.
+ * 5. `RedisRiskResultStore.put`; when stored, every `RiskRecordListener` hears (next, previous),
+ *    then the record is marked announced. A job run twice stores nothing new the second time and
+ *    notifies nobody twice; a job retried after dying between the store and the mark notifies
+ *    again (at least once).
  *
  * `recomputeMarket(block)` — a recorded market block (`risk-market` queue): every owner whose
  * latest result is below the block and whose exposure the block touched is recomputed in one pass
@@ -294,23 +296,32 @@ export class RiskService implements RiskJobService {
       computedAtMs: (this.deps.nowMs ?? Date.now)(),
       result,
     };
-    const { outcome, previous } = await this.deps.results.put(record);
+    const { outcome, previous, unannounced } = await this.deps.results.put(record);
     const summary = { blockNumber: record.blockNumber.toString(), health: record.health };
-    if (outcome !== 'stored') return { status: outcome, ...summary };
-    await this.count('risk_stored', 1);
+    if (outcome === 'stored') {
+      await this.count('risk_stored', 1);
+      await this.announce(record, previous);
+    } else if (unannounced) {
+      // Stored by an attempt that died before its listeners were all told: tell them now.
+      await this.announce(record, unannounced.previous);
+    }
+    return { status: outcome, ...summary };
+  }
+
+  private async announce(record: RiskRecord, previous: RiskRecord | undefined): Promise<void> {
     for (const l of this.listeners) {
       try {
         await l.onRecord(record, previous);
       } catch (err) {
         await this.count('risk_listener_failed', 1);
         this.log('risk.listener-failed', {
-          owner,
+          owner: record.owner,
           block: record.blockNumber.toString(),
           error: describe(err),
         });
       }
     }
-    return { status: 'stored', ...summary };
+    await this.deps.results.announced(record);
   }
 
   private async count(field: string, n: number): Promise<void> {

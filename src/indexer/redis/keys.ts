@@ -110,6 +110,8 @@ export interface PipelineKeys {
     history(owner: string): string;
     /** Stream of `RiskChange` entries (fields owner, block, health), capped with MAXLEN ~. */
     changes: string;
+    /** Hash: owner → `<digest>|<replaced record>` of a stored latest its listeners have not all heard. */
+    unannounced: string;
   };
   /** Sorted set: recorded market snapshots, score = block number, member = `<hash>|<record>`. */
   marketByBlock: string;
@@ -184,6 +186,7 @@ export function redisKeys(network: string): RedisKeys {
         seq: `${prefix}risk:seq`,
         history: (owner) => `${prefix}risk:history:${segment('owner', owner)}`,
         changes: `${prefix}risk:changes`,
+        unannounced: `${prefix}risk:unannounced`,
       },
       marketByBlock: `${prefix}risk:market-by-block`,
       metrics: `${prefix}risk:metrics`,
