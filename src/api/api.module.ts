@@ -15,6 +15,7 @@ import type { ApiConfig } from './api.config';
 import { ApiCoreModule } from './api-core.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import type { ApiLogFn } from './http/exception.filter';
+import { OpsModule } from './ops/ops.module';
 import { PartnersModule } from './partners/partners.module';
 
 @Module({})
@@ -26,6 +27,7 @@ export class ApiModule {
       DashboardModule,
       FeedModule.forRoot({ redisUrl: config.redisUrl, network: config.network }),
       PartnersModule.forRoot(),
+      OpsModule.forRoot(),
     ];
     return { module: ApiModule, imports: [ApiCoreModule.forRoot(config, log), ...featureModules] };
   }
