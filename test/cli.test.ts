@@ -252,23 +252,23 @@ describe('netmargin: usage', () => {
 
   it('refuses trades that are not plain decimals or not in the syntax, naming the trade and field', async () => {
     const cases: [string, string][] = [
-      ['perp:ETH:1e18', 'trade[0].size: "1e18" is not a plain signed decimal'],
-      ['perp:ETH:0x10', 'trade[0].size: "0x10" is not a plain signed decimal'],
-      ['repay:USDC:-1', 'trade[0].amount: "-1" is not a plain decimal'],
-      ['call:ETH:2026-02-30:4000:-1', 'trade[0].expiry: "2026-02-30" is not a calendar date'],
+      ['perp:ETH:1e18', 'trades[0].size: "1e18" is not a plain signed decimal'],
+      ['perp:ETH:0x10', 'trades[0].size: "0x10" is not a plain signed decimal'],
+      ['repay:USDC:-1', 'trades[0].amount: "-1" is not a plain decimal'],
+      ['call:ETH:2026-02-30:4000:-1', 'trades[0].expirySec: "2026-02-30" is not a calendar date'],
     ];
     for (const [trade, message] of cases) {
       const r = await cli(['what-if', nearLiq(), trade]);
       expect([trade, r.code]).toEqual([trade, 2]);
       expect(r.stderr).toContain(message);
     }
-    // Checked against the market and the account: more than owed, an unknown underlying.
-    const owed = await cli(['what-if', nearLiq(), 'repay:USDC:1000000000']);
+    // Checked by the API's rules against the market and the account: more than owed, an unknown underlying.
+    const owed = await cli(['what-if', nearLiq(), 'repay:USDC:1000000000', '--json']);
     expect(owed.code).toBe(2);
-    expect(owed.stderr).toMatch(/trade\[0\]\.amount: repay 1000000000 USDC exceeds the debt held \([\d.]+\)/);
+    expect((JSON.parse(owed.stderr) as { error: { field: string } }).error.field).toBe('trades[0].amount');
     const unknown = await cli(['what-if', nearLiq(), 'perp:ETH:+1', 'perp:DOGE:+1']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('trade[1].underlying: underlying "DOGE" is not in the market');
+    expect(unknown.stderr).toContain('error: trades[1].underlying: no price for "DOGE"');
   }, 120_000);
 });
 
@@ -286,7 +286,7 @@ describe('netmargin: health, what-if, params', () => {
     expect(doc.mtmUsd6).toBe(r.mtmUsd6.toString());
     expect(doc.shortfallUsd6).toBe(r.shortfallUsd6.toString());
     expect(doc.inputHash).toBe(r.inputHash);
-    expect(doc.paramsHash).toBe(set.hash);
+    expect(doc.params).toEqual({ version: set.version, hash: set.hash });
     expect(doc.health).toBe(r.health);
 
     const t = await cli(['health', owner]);
@@ -316,15 +316,15 @@ describe('netmargin: health, what-if, params', () => {
     const j = await cli(['what-if', owner, 'perp:ETH:+2.5', 'repay:USDC:1000', '--json']);
     expect(j.code).toBe(0);
     const w = JSON.parse(j.stdout) as {
-      before: Record<string, string>;
-      after: Record<string, string>;
-      change: Record<string, string>;
-      blockNumber: string;
+      now: Record<string, string>;
+      whatIf: Record<string, string>;
+      delta: Record<string, string>;
+      basis: { blockNumber: string; sameAsLatest: boolean };
     };
-    expect(w.blockNumber).toBe(r.blockNumber.toString());
-    expect(w.before.imUsd6).toBe(r.imUsd6.toString());
-    expect(w.before.mmUsd6).toBe(r.mmUsd6.toString());
-    expect(w.before.inputHash).toBe(r.inputHash);
+    expect(w.basis).toMatchObject({ blockNumber: r.blockNumber.toString(), sameAsLatest: true });
+    expect(w.now.imUsd6).toBe(r.imUsd6.toString());
+    expect(w.now.mmUsd6).toBe(r.mmUsd6.toString());
+    expect(w.now.inputHash).toBe(r.inputHash);
 
     // The traded book built here from the syntax's definition: a perp at the oracle price, less debt.
     const stored = (await positions.get(owner))!;
@@ -357,10 +357,10 @@ describe('netmargin: health, what-if, params', () => {
         set.params,
       ),
     );
-    expect(w.after.imUsd6).toBe(direct.imUsd6.toString());
-    expect(w.after.mmUsd6).toBe(direct.mmUsd6.toString());
-    expect(w.after.adjustedEquityUsd6).toBe(direct.adjustedEquityUsd6.toString());
-    expect(w.change.imUsd6).toBe((direct.imUsd6 - r.imUsd6).toString());
+    expect(w.whatIf.imUsd6).toBe(direct.imUsd6.toString());
+    expect(w.whatIf.mmUsd6).toBe(direct.mmUsd6.toString());
+    expect(w.whatIf.adjustedEquityUsd6).toBe(direct.adjustedEquityUsd6.toString());
+    expect(w.delta.imUsd6).toBe((direct.imUsd6 - r.imUsd6).toString());
     expect(direct.imUsd6).not.toBe(r.imUsd6);
 
     const t = await cli(['what-if', owner, 'perp:ETH:+2.5', 'repay:USDC:1000']);
@@ -373,33 +373,27 @@ describe('netmargin: health, what-if, params', () => {
     expect(asUsd6(cells[1]!)).toBe(cents(direct.imUsd6));
   }, 120_000);
 
-  it('what-if sells a listed option by date and buys it back by unix seconds', async () => {
+  it('what-if takes an option expiry as a date or as unix seconds, and lists the expiries when none matches', async () => {
     const owner = persona(m, 'aave-near-liquidation').address;
     const slices = market.snapshot.market.volSurfaces.ETH ?? [];
     expect(slices.length).toBeGreaterThan(0);
     const expirySec = slices[0]!.expirySec;
     const date = new Date(expirySec * 1000).toISOString().slice(0, 10);
-    const sell = await cli(['what-if', owner, `call:ETH:${date}:4000:-1`, '--json']);
-    expect(sell.code).toBe(0);
-    const s = JSON.parse(sell.stdout) as { change: { imUsd6: string } };
-    expect(BigInt(s.change.imUsd6)).toBeGreaterThan(0n);
-    const roundTrip = await cli([
-      'what-if',
-      owner,
-      `call:ETH:${date}:4000:-1`,
-      `call:ETH:${expirySec}:4000:+1`,
-      '--json',
-    ]);
-    expect(roundTrip.code).toBe(0);
-    const rt = JSON.parse(roundTrip.stdout) as {
-      change: Record<string, string>;
-      after: { inputHash: string };
+    const byDate = await cli(['what-if', owner, `call:ETH:${date}:4000:-1`, '--json']);
+    expect(byDate.code).toBe(0);
+    const d = JSON.parse(byDate.stdout) as {
+      trades: { expirySec: number; side: string }[];
+      delta: { imUsd6: string };
+      whatIf: { imUsd6: string };
     };
-    expect(rt.change.imUsd6).toBe('0');
-    expect(rt.after.inputHash).toBe(records.get(owner)!.inputHash);
+    expect(d.trades).toMatchObject([{ expirySec, side: 'sell' }]);
+    expect(BigInt(d.delta.imUsd6)).toBeGreaterThan(0n);
+    const bySec = await cli(['what-if', owner, `call:ETH:${expirySec}:4000:-1`, '--json']);
+    expect(bySec.code).toBe(0);
+    expect((JSON.parse(bySec.stdout) as { whatIf: { imUsd6: string } }).whatIf.imUsd6).toBe(d.whatIf.imUsd6);
     const unlisted = await cli(['what-if', owner, 'call:ETH:2030-01-01:4000:-1']);
     expect(unlisted.code).toBe(2);
-    expect(unlisted.stderr).toContain('trade[0].expiry: no ETH expiry 2030-01-01 is listed');
+    expect(unlisted.stderr).toContain('trades[0].expirySec: no ETH expiry is listed on 2030-01-01');
     expect(unlisted.stderr).toContain(`${date} (${expirySec})`);
   }, 120_000);
 

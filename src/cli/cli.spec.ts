@@ -1,10 +1,9 @@
 import { keccak256, toHex } from 'viem';
 import { packRecords, type MarginRecord } from '../attestation';
-import type { MarketData, Position } from '../risk/types';
 import { parseAddressArg, parseCliArgs, parseTxHashArg, UsageError } from './args';
 import { formatPct, formatUsd, formatUsd6, formatUsd6Delta, table, toJson } from './format';
 import { compareRecord, unpackRecords } from './replay';
-import { applyTrades, parseTrade } from './trades';
+import { parseTrade, resolveTrades } from './trades';
 
 const CHECKSUMMED = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
@@ -90,30 +89,37 @@ describe('parseAddressArg / parseTxHashArg', () => {
   });
 });
 
-describe('parseTrade', () => {
-  it('parses each kind', () => {
-    expect(parseTrade('perp:ETH:+2.5', 0)).toEqual({
-      kind: 'perp',
-      text: 'perp:ETH:+2.5',
-      underlying: 'ETH',
-      size: '+2.5',
+describe('parseTrade / resolveTrades', () => {
+  it('maps each kind onto the API trade', () => {
+    expect(parseTrade('perp:eth:+2.5', 0)).toEqual({
+      text: 'perp:eth:+2.5',
+      trade: { type: 'perp', underlying: 'ETH', size: '2.5' },
     });
-    expect(parseTrade('call:ETH:2026-12-25:4000:-1', 1)).toEqual({
-      kind: 'option',
-      text: 'call:ETH:2026-12-25:4000:-1',
-      optionType: 'call',
-      underlying: 'ETH',
+    expect(parseTrade('perp:BTC:-0.1', 0).trade).toEqual({ type: 'perp', underlying: 'BTC', size: '-0.1' });
+    expect(parseTrade('call:ETH:2026-12-25:4000:-1.5', 1)).toEqual({
+      text: 'call:ETH:2026-12-25:4000:-1.5',
+      trade: {
+        type: 'option',
+        side: 'sell',
+        underlying: 'ETH',
+        strikeUsd: '4000',
+        optionType: 'call',
+        amount: '1.5',
+      },
       expiry: { date: '2026-12-25' },
-      strike: '4000',
-      contracts: '-1',
     });
     expect(parseTrade('put:BTC:1798185600:60000.5:2', 0)).toMatchObject({
+      trade: { side: 'buy', optionType: 'put', amount: '2' },
       expiry: { sec: 1798185600 },
-      strike: '60000.5',
     });
-    expect(parseTrade('repay:USDC:1000', 0)).toEqual({
-      kind: 'lending',
-      text: 'repay:USDC:1000',
+    expect(parseTrade('deposit:WETH:2', 0).trade).toEqual({
+      type: 'aave',
+      action: 'supply',
+      asset: 'WETH',
+      amount: '2',
+    });
+    expect(parseTrade('repay:USDC:1000', 0).trade).toEqual({
+      type: 'aave',
       action: 'repay',
       asset: 'USDC',
       amount: '1000',
@@ -122,121 +128,66 @@ describe('parseTrade', () => {
 
   it('refuses exponents, hex, signs on amounts, zero, separators, impossible dates and wrong arity', () => {
     const cases: [string, string][] = [
-      ['perp:ETH:1e18', 'trade[3].size'],
-      ['perp:ETH:0x1', 'trade[3].size'],
-      ['perp:ETH:1,000', 'trade[3].size'],
-      ['perp:ETH:-0.0', 'trade[3].size'],
-      ['perp:ETH:.5', 'trade[3].size'],
-      ['repay:USDC:-1', 'trade[3].amount'],
-      ['repay:USDC:+1', 'trade[3].amount'],
-      ['deposit:WETH:0', 'trade[3].amount'],
-      ['call:ETH:2026-13-01:4000:1', 'trade[3].expiry'],
-      ['call:ETH:tomorrow:4000:1', 'trade[3].expiry'],
-      ['call:ETH:2026-12-25:-4000:1', 'trade[3].strike'],
-      ['perp:E-TH:1', 'trade[3].underlying'],
-      ['perp:ETH:1:2', 'trade[3]'],
-      ['buy:ETH:1', 'trade[3]'],
+      ['perp:ETH:1e18', 'trades[3].size'],
+      ['perp:ETH:0x1', 'trades[3].size'],
+      ['perp:ETH:1,000', 'trades[3].size'],
+      ['perp:ETH:-0.0', 'trades[3].size'],
+      ['perp:ETH:.5', 'trades[3].size'],
+      ['repay:USDC:-1', 'trades[3].amount'],
+      ['repay:USDC:+1', 'trades[3].amount'],
+      ['supply:WETH:0', 'trades[3].amount'],
+      ['call:ETH:2026-13-01:4000:1', 'trades[3].expirySec'],
+      ['call:ETH:tomorrow:4000:1', 'trades[3].expirySec'],
+      ['call:ETH:2026-12-25:-4000:1', 'trades[3].strikeUsd'],
+      ['call:ETH:2026-12-25:4000:0', 'trades[3].amount'],
+      ['perp:E-TH:1', 'trades[3].underlying'],
+      ['perp:ETH:1:2', 'trades[3]'],
+      ['buy:ETH:1', 'trades[3]'],
     ];
     for (const [text, field] of cases)
       expect([text, usage(() => parseTrade(text, 3)).field]).toEqual([text, field]);
   });
-});
 
-describe('applyTrades', () => {
-  const market: Pick<MarketData, 'prices' | 'assets' | 'volSurfaces'> = {
-    prices: {
-      ETH: { answer: 3_000_12345678n, decimals: 8, updatedAtSec: 1 },
-      USDC: { answer: 1_00000000n, decimals: 8, updatedAtSec: 1 },
-    },
-    assets: {
-      USDC: { underlying: 'USDC', decimals: 6, isAToken: false },
-      aWETH: { underlying: 'ETH', decimals: 18, isAToken: true },
-    },
-    volSurfaces: {
-      ETH: [
-        {
-          expirySec: 1_798_185_600,
+  it('resolves a date to the one listed expiry of that UTC day, seconds as given', () => {
+    const market = {
+      volSurfaces: {
+        ETH: [1_798_185_600, 1_800_000_000].map((expirySec) => ({
+          expirySec,
           forwardUsd: 3000,
           rateAnnual: 0,
           svi: { a: 0.04, b: 0.1, rho: -0.3, m: 0, sigma: 0.2 },
-        },
-      ],
-    },
-  };
-  const book: Position[] = [
-    {
-      kind: 'lending',
-      protocol: 'aave-v3',
-      side: 'collateral',
-      asset: 'aWETH',
-      amount: { raw: 10n ** 18n, decimals: 18 },
-    },
-    {
-      kind: 'lending',
-      protocol: 'aave-v3',
-      side: 'debt',
-      asset: 'USDC',
-      amount: { raw: 1_500_000_000n, decimals: 6 },
-    },
-  ];
-
-  it('adds a perp at the oracle price in 18 decimals and changes lending in place', () => {
-    const out = applyTrades(
-      book,
-      [parseTrade('perp:eth:-0.25', 0), parseTrade('repay:USDC:500.5', 1), parseTrade('deposit:WETH:1', 2)],
-      market,
-    );
-    expect(out).toEqual([
-      { ...book[0], amount: { raw: 2n * 10n ** 18n, decimals: 18 } },
-      { ...book[1], amount: { raw: 999_500_000n, decimals: 6 } },
-      {
-        kind: 'perp',
-        protocol: 'perps',
-        underlying: 'ETH',
-        size: { raw: -25n * 10n ** 16n, decimals: 18 },
-        entryPriceUsd: { raw: 3_000_12345678n * 10n ** 10n, decimals: 18 },
-        lastPriceUsd: { raw: 3_000_12345678n * 10n ** 10n, decimals: 18 },
-        accruedFundingUsd: { raw: 0n, decimals: 18 },
-        venueMarginUsd: { raw: 0n, decimals: 18 },
+        })),
       },
-    ]);
-    // The input is not modified; repaying all of it drops the position.
-    expect(book[1]).toMatchObject({ amount: { raw: 1_500_000_000n } });
-    expect(applyTrades(book, [parseTrade('repay:USDC:1500', 0)], market)).toEqual([book[0]]);
-  });
-
-  it('opens an option on a listed expiry (by date or seconds), nets the same series, drops it at zero', () => {
-    const sold = applyTrades([], [parseTrade('call:ETH:2026-12-25:4000:-1', 0)], market);
-    expect(sold).toEqual([
+    };
+    const parsed = [
+      parseTrade('perp:ETH:1', 0),
+      parseTrade('call:ETH:2026-12-25:4000:-1', 1),
+      parseTrade('put:ETH:123:1:1', 2),
+    ];
+    expect(resolveTrades(parsed, market)).toEqual([
+      { type: 'perp', underlying: 'ETH', size: '1' },
       {
-        kind: 'option',
-        protocol: 'options',
+        type: 'option',
+        side: 'sell',
         underlying: 'ETH',
+        strikeUsd: '4000',
         optionType: 'call',
-        strikeUsd: { raw: 4000n * 10n ** 8n, decimals: 8 },
+        amount: '1',
         expirySec: 1_798_185_600,
-        amount: { raw: -(10n ** 18n), decimals: 18 },
+      },
+      {
+        type: 'option',
+        side: 'buy',
+        underlying: 'ETH',
+        strikeUsd: '1',
+        optionType: 'put',
+        amount: '1',
+        expirySec: 123,
       },
     ]);
-    expect(applyTrades(sold, [parseTrade('call:ETH:1798185600:4000.0:+1', 0)], market)).toEqual([]);
-  });
-
-  it('refuses what the market or the account cannot take', () => {
-    expect(
-      usage(() => applyTrades(book, [parseTrade('repay:USDC:1500.000001', 0)], market)).shortMessage,
-    ).toBe('trade[0].amount: repay 1500.000001 USDC exceeds the debt held (1500)');
-    expect(usage(() => applyTrades(book, [parseTrade('withdraw:USDC:1', 0)], market)).shortMessage).toBe(
-      'trade[0].asset: asset "aUSDC" is not in the market',
-    );
-    expect(usage(() => applyTrades(book, [parseTrade('repay:USDC:0.0000001', 0)], market)).shortMessage).toBe(
-      'trade[0].amount: "0.0000001" has more than 6 decimal places',
-    );
-    expect(usage(() => applyTrades(book, [parseTrade('put:ETH:2026-12-26:4000:1', 0)], market)).hint).toBe(
-      'Listed ETH expiries: 2026-12-25 (1798185600).',
-    );
-    expect(usage(() => applyTrades(book, [parseTrade('perp:SOL:1', 0)], market)).field).toBe(
-      'trade[0].underlying',
-    );
+    const e = usage(() => resolveTrades([parseTrade('call:ETH:2026-12-26:4000:1', 0)], market));
+    expect(e.shortMessage).toBe('trades[0].expirySec: no ETH expiry is listed on 2026-12-26');
+    expect(e.hint).toBe('Listed ETH expiries: 2026-12-25 (1798185600), 2027-01-15 (1800000000).');
   });
 });
 

@@ -3,13 +3,14 @@
  * if it must (what-if runs the engine), and returns one `CommandOutput` — the JSON document for
  * `--json` and the text for people — so `netmargin.ts` only prints and picks the exit status.
  */
-import type { Address, Hex } from 'viem';
-import { NetmarginError } from '../common/errors';
-import { computeAccountRiskIn, prepareMarket, type AccountRiskResult } from '../risk';
-import type { Position } from '../risk/types';
-import { classify, usd6Figures, type Usd6Figures } from '../pipeline/classify';
-import { enginePositions, engineSnapshot } from './engine-input';
-import type { HealthClass, ParamSet, RiskRecord } from '../pipeline/types';
+import { existsSync } from 'node:fs';
+import type { Address } from 'viem';
+import { AccountsService, type WhatIfAnswer } from '../api/accounts/accounts.service';
+import { healthView, type HealthView } from '../api/accounts/views';
+import { InvalidInputError, NetmarginError } from '../common/errors';
+import { stalenessRulesFromManifest, type StalenessRules } from '../pipeline/classify';
+import type { ParamSet } from '../pipeline/types';
+import { UsageError } from './args';
 import type { CliContext } from './context';
 import {
   formatPct,
@@ -21,7 +22,7 @@ import {
   table,
   toJson,
 } from './format';
-import { applyTrades, type Trade } from './trades';
+import { resolveTrades, TRADE_SYNTAX, type ParsedTrade } from './trades';
 
 export interface CommandOutput {
   json: unknown;
@@ -30,8 +31,10 @@ export interface CommandOutput {
   exitCode: number;
 }
 
-/** The buffer above IM the risk workers use by default for `warning` (basis points). */
+/** The risk workers' and the API's defaults: warning buffer above IM, feed heartbeat, sequencer grace. */
 const WARNING_BUFFER_BPS = 1_000;
+const DEFAULT_HEARTBEAT_SEC = 3_600;
+const DEFAULT_GRACE_SEC = 3_600;
 
 async function noResult(ctx: CliContext, owner: Address): Promise<never> {
   const owners = await (await ctx.results()).owners();
@@ -51,53 +54,58 @@ async function noResult(ctx: CliContext, owner: Address): Promise<never> {
 export async function healthCommand(ctx: CliContext, owner: Address): Promise<CommandOutput> {
   const record = await (await ctx.results()).latest(owner);
   if (!record) return noResult(ctx, owner);
-  return { json: record, text: healthText(record), exitCode: 0 };
+  const view = healthView(record);
+  return { json: view, text: healthText(view), exitCode: 0 };
 }
 
-function staleText(r: RiskRecord): string {
-  const flags = (['oracle', 'sequencer', 'indexer'] as const).filter((k) => r.stale[k]);
-  return flags.length === 0 ? 'none' : `${flags.join(', ')}: ${r.stale.reasons.join('; ')}`;
+function staleText(v: HealthView): string {
+  const flags = (['oracle', 'sequencer', 'indexer'] as const).filter((k) => v.stale[k]);
+  return flags.length === 0 ? 'none' : `${flags.join(', ')}: ${v.stale.reasons.join('; ')}`;
 }
 
-function distanceText(d: AccountRiskResult['liquidationDistance']): string {
+function distanceText(d: HealthView['liquidationDistance']): string {
   const down = d.downMovePct === null ? 'none in range' : formatPct(-d.downMovePct);
   const up = d.upMovePct === null ? 'none in range' : `+${formatPct(d.upMovePct)}`;
   return `market down ${down} / up ${up}`;
 }
 
-export function healthText(r: RiskRecord): string {
-  const res = r.result;
+/** The health of an account as people read it (the API's health answer, `HealthView`). */
+export function healthText(v: HealthView): string {
   const head = pairs([
-    ['Account', r.owner],
-    ['Block', `${r.blockNumber} (${formatTimeSec(r.asOfSec)}), positions read at ${r.positionsBlockNumber}`],
-    ['Parameters', `v${r.paramsVersion} ${r.paramsHash}`],
-    ['Inputs hash', r.inputHash],
-    ['Health', r.health],
-    ['Stale inputs', staleText(r)],
+    ['Account', v.owner],
+    ['Block', `${v.blockNumber} (${formatTimeSec(v.asOfSec)}), positions read at ${v.positionsBlockNumber}`],
+    ['Parameters', `v${v.params.version} ${v.params.hash}`],
+    ['Inputs hash', v.inputHash],
+    ['Health', v.health],
+    ['Stale inputs', staleText(v)],
   ]);
   const figures = table([
     ['Figure', 'USD'],
-    ['Mark-to-market', formatUsd6(r.mtmUsd6)],
-    ['Adjusted equity', formatUsd6(r.adjustedEquityUsd6)],
-    ['Initial margin (IM)', formatUsd6(r.imUsd6)],
-    ['Maintenance margin (MM)', formatUsd6(r.mmUsd6)],
-    ['Free collateral', formatUsd6(r.freeCollateralUsd6)],
-    ['Shortfall', formatUsd6(r.shortfallUsd6)],
-    ['Margin ratio (equity / MM)', r.marginRatio === null ? '—' : r.marginRatio.toFixed(4)],
+    ['Mark-to-market', formatUsd6(v.mtmUsd6)],
+    ['Adjusted equity', formatUsd6(v.adjustedEquityUsd6)],
+    ['Initial margin (IM)', formatUsd6(v.imUsd6)],
+    ['Maintenance margin (MM)', formatUsd6(v.mmUsd6)],
+    ['Free collateral', formatUsd6(v.freeCollateralUsd6)],
+    ['Shortfall', formatUsd6(v.shortfallUsd6)],
+    ['Margin ratio (equity / MM)', ratio(v.marginRatio)],
   ]);
-  const notes: [string, string][] = [['Liquidation distance', distanceText(res.liquidationDistance)]];
-  if (res.worstScenario)
+  const notes: [string, string][] = [['Liquidation distance', distanceText(v.liquidationDistance)]];
+  if (v.worstScenario)
     notes.push([
       'Worst scenario',
-      `${res.worstScenario.underlying} ${res.worstScenario.name}: ${formatUsd(res.worstScenario.pnlUsd)}`,
+      `${v.worstScenario.underlying} ${v.worstScenario.name}: ${formatUsd(v.worstScenario.pnlUsd)}`,
     ]);
+  notes.push([
+    'Greeks (total)',
+    `delta ${formatUsd(v.greeks.deltaUsd)}, vega ${formatUsd(v.greeks.vegaUsdPerVolPoint)} / vol pt, theta ${formatUsd(v.greeks.thetaUsdPerDay)} / day`,
+  ]);
   const parts = [head, '', figures, '', pairs(notes)];
-  if (res.byProtocol.length > 0)
+  if (v.byProtocol.length > 0)
     parts.push(
       '',
       table([
         ['Protocol', 'MTM', 'Haircut', 'Standalone loss'],
-        ...res.byProtocol.map((p) => [
+        ...v.byProtocol.map((p) => [
           p.protocol,
           formatUsd(p.mtmUsd),
           formatUsd(p.haircutUsd),
@@ -105,12 +113,12 @@ export function healthText(r: RiskRecord): string {
         ]),
       ]),
     );
-  if (res.byUnderlying.length > 0)
+  if (v.byUnderlying.length > 0)
     parts.push(
       '',
       table([
         ['Underlying', 'Spot', 'Vol', 'MTM', 'Delta', 'Vega / pt', 'Theta / day', 'Loss'],
-        ...res.byUnderlying.map((u) => [
+        ...v.byUnderlying.map((u) => [
           u.underlying,
           formatUsd(u.spotUsd),
           formatPct(u.volAnnual, 1),
@@ -125,123 +133,95 @@ export function healthText(r: RiskRecord): string {
   return parts.join('\n');
 }
 
+function ratio(x: number | null): string {
+  return x === null ? '—' : x.toFixed(4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // what-if
 
-export interface WhatIfFigures extends Usd6Figures {
-  health: HealthClass;
-  inputHash: Hex;
+/** Staleness rules as the API builds them: the manifest's heartbeats when it is there, else defaults. */
+function whatIfRules(ctx: CliContext): StalenessRules {
+  const opts = {
+    defaultHeartbeatSec: DEFAULT_HEARTBEAT_SEC,
+    defaultGracePeriodSec: DEFAULT_GRACE_SEC,
+    maxIndexerLagBlocks: Number.MAX_SAFE_INTEGER,
+  };
+  if (existsSync(ctx.options.manifestPath)) return stalenessRulesFromManifest(ctx.manifest(), opts);
+  return {
+    heartbeatByFeed: new Map(),
+    defaultHeartbeatSec: opts.defaultHeartbeatSec,
+    sequencerGracePeriodSec: opts.defaultGracePeriodSec,
+    maxIndexerLagBlocks: opts.maxIndexerLagBlocks,
+  };
 }
 
-export interface WhatIfAnswer {
-  owner: Address;
-  /** The market block margined against (the newest recorded). */
-  blockNumber: bigint;
-  blockHash: Hex;
-  asOfSec: number;
-  /** The block the stored positions were read at (null: no positions stored, an empty account). */
-  positionsBlockNumber: bigint | null;
-  paramsVersion: number;
-  paramsHash: Hex;
-  trades: string[];
-  before: WhatIfFigures;
-  after: WhatIfFigures;
-  /** after − before, per USD6 figure. */
-  change: Pick<
-    Usd6Figures,
-    'imUsd6' | 'mmUsd6' | 'mtmUsd6' | 'adjustedEquityUsd6' | 'freeCollateralUsd6' | 'shortfallUsd6'
-  >;
-  /** The engine's full output after the trades (breakdowns, Greeks, scenarios). */
-  afterResult: AccountRiskResult;
-}
-
-function figuresOf(result: AccountRiskResult): WhatIfFigures {
-  const f = usd6Figures(result);
-  // Inputs are assumed fresh: staleness is a property of the stored result, not of a prospect.
-  const health = classify(
-    f,
-    { oracle: false, sequencer: false, indexer: false },
-    { warningBufferBps: WARNING_BUFFER_BPS },
-  );
-  return { ...f, health, inputHash: result.inputHash };
-}
-
+/**
+ * The API's what-if (`AccountsService.whatIf`) on the same stores: the account's latest result's
+ * market and parameter set as the basis, the trades applied by the API's rules. A trade the API
+ * refuses (`InvalidInputError`, naming `trades[i].<field>`) is bad usage.
+ */
 export async function whatIfCommand(
   ctx: CliContext,
   owner: Address,
-  trades: readonly Trade[],
+  parsed: readonly ParsedTrade[],
 ): Promise<CommandOutput> {
-  const market = await ctx.newestMarket();
-  if (!market)
-    throw new NetmarginError(`No market is recorded on network ${ctx.options.network}`, {
-      code: 'NO_MARKET',
-      hint: 'The worker’s head role records the market every block; start it (npm run start:worker) or check --network.',
-    });
-  const set = await (await ctx.params()).active();
-  const stamped = await (await ctx.positions()).get(owner);
-  const before: Position[] = stamped ? enginePositions(stamped.value) : [];
-  const snapshot = engineSnapshot(market, set);
-  const after = applyTrades(before, trades, snapshot.market);
-  const mctx = prepareMarket(snapshot, set.params);
-  const beforeResult = computeAccountRiskIn(mctx, { account: owner, positions: before });
-  const afterResult = computeAccountRiskIn(mctx, { account: owner, positions: after });
-  const b = figuresOf(beforeResult);
-  const a = figuresOf(afterResult);
-  const answer: WhatIfAnswer = {
-    owner,
-    blockNumber: market.blockNumber,
-    blockHash: market.blockHash,
-    asOfSec: market.snapshot.asOfSec,
-    positionsBlockNumber: stamped?.blockNumber ?? null,
-    paramsVersion: set.version,
-    paramsHash: set.hash,
-    trades: trades.map((t) => t.text),
-    before: b,
-    after: a,
-    change: {
-      imUsd6: a.imUsd6 - b.imUsd6,
-      mmUsd6: a.mmUsd6 - b.mmUsd6,
-      mtmUsd6: a.mtmUsd6 - b.mtmUsd6,
-      adjustedEquityUsd6: a.adjustedEquityUsd6 - b.adjustedEquityUsd6,
-      freeCollateralUsd6: a.freeCollateralUsd6 - b.freeCollateralUsd6,
-      shortfallUsd6: a.shortfallUsd6 - b.shortfallUsd6,
-    },
-    afterResult,
-  };
-  return { json: answer, text: whatIfText(answer), exitCode: 0 };
+  const results = await ctx.results();
+  if (!(await results.latest(owner))) return noResult(ctx, owner);
+  const markets = await ctx.markets();
+  const service = new AccountsService({
+    positions: await ctx.positions(),
+    results,
+    markets,
+    params: await ctx.params(),
+    rules: whatIfRules(ctx),
+    warningBufferBps: WARNING_BUFFER_BPS,
+  });
+  const newest = await markets.newest();
+  const trades = resolveTrades(parsed, newest?.snapshot.market ?? { volSurfaces: {} });
+  let answer: WhatIfAnswer;
+  try {
+    answer = await service.whatIf(owner, trades);
+  } catch (e) {
+    if (e instanceof InvalidInputError && !(e instanceof UsageError))
+      throw new UsageError(e.field, e.shortMessage.replace(`${e.field}: `, ''), {
+        hint: e.hint ?? `Trades are written ${TRADE_SYNTAX}.`,
+      });
+    throw e;
+  }
+  return { json: answer, text: whatIfText(answer, parsed), exitCode: 0 };
 }
 
-export function whatIfText(w: WhatIfAnswer): string {
-  const ratio = (x: number | null): string => (x === null ? '—' : x.toFixed(4));
-  const row = (label: string, k: keyof WhatIfAnswer['change']): string[] => [
+export function whatIfText(w: WhatIfAnswer, parsed: readonly ParsedTrade[]): string {
+  type Usd6Key =
+    'imUsd6' | 'mmUsd6' | 'mtmUsd6' | 'adjustedEquityUsd6' | 'freeCollateralUsd6' | 'shortfallUsd6';
+  const row = (label: string, k: Usd6Key): string[] => [
     label,
-    formatUsd6(w.before[k]),
-    formatUsd6(w.after[k]),
-    formatUsd6Delta(w.change[k]),
+    formatUsd6(w.now[k]),
+    formatUsd6(w.whatIf[k]),
+    formatUsd6Delta(w.delta[k]),
   ];
   const head = pairs([
     ['Account', w.owner],
-    ['Market block', `${w.blockNumber} (${formatTimeSec(w.asOfSec)})`],
+    ['Market block', `${w.basis.blockNumber} (${formatTimeSec(w.now.asOfSec)})`],
+    ['Positions', `read at block ${w.basis.positionsBlockNumber}`],
     [
-      'Positions',
-      w.positionsBlockNumber === null
-        ? 'none stored (an empty account)'
-        : `read at block ${w.positionsBlockNumber}`,
+      'Parameters',
+      `v${w.basis.paramsVersion} ${w.basis.paramsHash}${w.basis.sameAsLatest ? '' : ' (newest market and active set: the latest result’s are no longer held)'}`,
     ],
-    ['Parameters', `v${w.paramsVersion} ${w.paramsHash}`],
-    ['Trades', w.trades.join('  ')],
+    ['Trades', parsed.map((p) => p.text).join('  ')],
   ]);
   const body = table(
     [
-      ['Figure', 'Before', 'After', 'Change'],
+      ['Figure', 'Now', 'After trades', 'Change'],
       row('Mark-to-market', 'mtmUsd6'),
       row('Adjusted equity', 'adjustedEquityUsd6'),
       row('Initial margin (IM)', 'imUsd6'),
       row('Maintenance margin (MM)', 'mmUsd6'),
       row('Free collateral', 'freeCollateralUsd6'),
       row('Shortfall', 'shortfallUsd6'),
-      ['Margin ratio (equity / MM)', ratio(w.before.marginRatio), ratio(w.after.marginRatio), ''],
-      ['Health', w.before.health, w.after.health, ''],
+      ['Margin ratio (equity / MM)', ratio(w.now.marginRatio), ratio(w.whatIf.marginRatio), ''],
+      ['Health', w.now.health, w.whatIf.health, ''],
     ],
     ['left', 'right', 'right', 'right'],
   );
@@ -250,8 +230,10 @@ export function whatIfText(w: WhatIfAnswer): string {
     '',
     body,
     '',
-    pairs([['Liquidation distance after', distanceText(w.afterResult.liquidationDistance)]]),
-    'Inputs are taken as fresh; new perps enter at the oracle price.',
+    pairs([
+      ['Liquidation distance after', distanceText(w.whatIf.liquidationDistance)],
+      ['Stale inputs after', staleText(w.whatIf)],
+    ]),
   ].join('\n');
 }
 

@@ -16,7 +16,11 @@ async function run(cmd: Exclude<CliCommand, { name: 'help' }>, ctx: CliContext):
     case 'health':
       return healthCommand(ctx, cmd.address);
     case 'what-if':
-      return whatIfCommand(ctx, cmd.address, cmd.trades.map(parseTrade));
+      return whatIfCommand(
+        ctx,
+        cmd.address,
+        cmd.trades.map((t, i) => parseTrade(t, i)),
+      );
     case 'params':
       return paramsCommand(ctx);
     case 'replay': {

@@ -36,7 +36,7 @@ import type { MarketRecord } from '../indexer/market-recorder';
 import type { ReorgSafeStore } from '../indexer/chain/store';
 import { computeAccountRiskIn, prepareMarket, type MarketContext } from '../risk';
 import { usd6Figures } from '../pipeline/classify';
-import { enginePositions, engineSnapshot } from './engine-input';
+import { positionsOf, snapshotOf } from '../api/accounts/accounts.service';
 import type { ParamReader, ParamSet, RiskResultReader } from '../pipeline/types';
 import { formatTimeSec, formatUsd6, pairs, table } from './format';
 
@@ -245,10 +245,10 @@ export async function replayAttestation(deps: ReplayDeps, txHash: Hex): Promise<
         });
         const { history: _h, liquidity: _l, ...market } = read.snapshot.market;
         const record: MarketRecord = { ...read, snapshot: { ...read.snapshot, market } };
-        ctx = prepareMarket(engineSnapshot(record, set), set.params);
+        ctx = prepareMarket(snapshotOf(record, set), set.params);
         contexts.set(r.blockNumber, ctx);
       }
-      const result = computeAccountRiskIn(ctx, { account: r.account, positions: enginePositions(positions) });
+      const result = computeAccountRiskIn(ctx, { account: r.account, positions: positionsOf(positions) });
       const f = usd6Figures(result);
       const fields = compareRecord(r, { ...f, inputsHash: result.inputHash });
       out[i] = {
