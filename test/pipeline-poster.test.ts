@@ -141,6 +141,7 @@ function makePoster(
     rules?: Partial<PosterRules>;
     heartbeatSec?: number;
     hooks?: ConstructorParameters<typeof Poster>[0]['hooks'];
+    signers?: AttestationSigner[];
   } = {},
 ): Poster {
   return new Poster({
@@ -150,7 +151,7 @@ function makePoster(
     client: pc() as unknown as PublicClient,
     chain: devnet.clients.chain,
     target: { chainId: m.network.chainId, aggregator: agg.address },
-    signers,
+    signers: opts.signers ?? signers,
     threshold: agg.threshold,
     relayer: new LocalTransactionSigner(relayerKey),
     feeds: feeds(opts.heartbeatSec),
@@ -321,6 +322,18 @@ describe('posting', () => {
       args: [a!],
     });
     expect(BigInt(onChain.timestampSec)).toBeGreaterThanOrEqual(first.timestampSec + 600n);
+  });
+
+  it('counts a batch the aggregator would reject (a signer outside its set) and sends nothing', async () => {
+    const stranger = new LocalKeySigner(generatePrivateKey());
+    const p = await started({ signers: [stranger, signers[0]!] });
+    await results.put(await record(owners[0]!, 1_000n, 500n, 0n));
+    const nonce = await relayerNonce();
+    await expect(p.tick()).rejects.toThrow(/The aggregator would reject the batch: .*UnknownSigner/);
+    expect(await p.metric(POSTER_METRICS.rejected)).toBe(1);
+    expect(await relayerNonce()).toBe(nonce);
+    expect(await p.journal()).toEqual([]);
+    expect(logs.some((l) => l.event === 'poster.batch-rejected')).toBe(true);
   });
 
   it('holds a batch over the fee cap until it has waited long enough', async () => {

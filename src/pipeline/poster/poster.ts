@@ -26,6 +26,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  BaseError,
+  ContractFunctionRevertedError,
   encodeFunctionData,
   keccak256,
   TransactionReceiptNotFoundError,
@@ -170,6 +172,7 @@ export const POSTER_METRICS = {
   released: 'poster_batches_released_total',
   replacements: 'poster_replacements_total',
   overCap: 'poster_batches_over_fee_cap_total',
+  rejected: 'poster_batches_rejected_total',
   /** Gauge: 1 while the last round refused to sign, else 0. */
   refusing: 'poster_refusing',
   /** Gauge: the relayer's next nonce. */
@@ -514,11 +517,34 @@ export class Poster {
       functionName: 'postAttestations',
       args: postAttestationsArgs(batch, signatures),
     });
-    const estimated = await client.estimateGas({
-      account: this.o.relayer.address,
-      to: target.aggregator,
-      data,
-    });
+    let estimated: bigint;
+    try {
+      // Same calldata as `data`, with the ABI so a revert is decoded (e.g. `UnknownSigner(0x…)`).
+      estimated = await client.estimateContractGas({
+        account: this.o.relayer.address,
+        address: target.aggregator,
+        abi: marginAggregatorAbi,
+        functionName: 'postAttestations',
+        args: postAttestationsArgs(batch, signatures),
+      });
+    } catch (err) {
+      // The batch would revert (e.g. a signer removed from the set): nothing is journaled or sent.
+      const reverted =
+        err instanceof BaseError ? err.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+      const why =
+        reverted instanceof ContractFunctionRevertedError && reverted.data
+          ? `${reverted.data.errorName}(${(reverted.data.args ?? []).map(String).join(', ')})`
+          : err instanceof BaseError
+            ? err.shortMessage
+            : String(err);
+      await this.o.redis.hincrby(this.keys.metrics, POSTER_METRICS.rejected, 1);
+      this.log('poster.batch-rejected', { records: batch.records.length, error: why });
+      throw new NetmarginError(`The aggregator would reject the batch: ${why}`, {
+        code: 'POSTER_BATCH_REJECTED',
+        hint: 'Check that the configured signers are the aggregator’s current set and the relayer is funded; the records stay candidates.',
+        cause: err,
+      });
+    }
     const digest = marginBatchDigest(batch, target);
     this.log('poster.batch-signed', {
       digest,
