@@ -188,6 +188,31 @@ describe('dashboard in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 60_000);
 
+  it('formats amounts in the page without losing a digit (BigInt, half-up cents)', async () => {
+    const samples = [
+      '0',
+      '4999',
+      '5000',
+      '-5000',
+      '-4999',
+      '1234567891',
+      '-1234567891',
+      '999999999995000',
+      (2n ** 256n - 1n).toString(),
+      (-(2n ** 255n)).toString(),
+    ];
+    // A string, not a function: the test's transpiler would turn a function's import() into require().
+    const inPage = await page.evaluate(
+      `import('/dashboard/format.js').then((f) => ${JSON.stringify(samples)}.map((x) => [f.formatUsd6(x), f.exactUsd6(x)]))`,
+    );
+    const exact = (s: string) => {
+      const v = BigInt(s);
+      const a = v < 0n ? -v : v;
+      return `${v < 0n ? '-' : ''}${a / 1_000_000n}.${(a % 1_000_000n).toString().padStart(6, '0')}`;
+    };
+    expect(inPage).toEqual(samples.map((x) => [dollars(x), exact(x)]));
+  }, 60_000);
+
   it('shows the API’s message for a wrongly checksummed address', async () => {
     const bad = owner.replace(/[a-f]/, (c) => c.toUpperCase());
     expect(bad).not.toBe(owner);
