@@ -384,6 +384,13 @@ describe('OpenAPI and modules', () => {
         '/v1/feed/shortfalls',
       ]),
     );
+    const health = doc.body.paths['/v1/accounts/{address}/health'].get.responses;
+    const schema = health['200'].content['application/json'].schema;
+    expect(schema.properties.imUsd6.type).toBe('string'); // bigints are documented as strings
+    expect(Object.keys(health)).toEqual(expect.arrayContaining(['200', '400', '404']));
+    const whatIf = doc.body.paths['/v1/margin/what-if'].post;
+    expect(Object.keys(whatIf.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '413']));
+    expect(whatIf.requestBody.content['application/json'].schema.required).toEqual(['address', 'trades']);
     const ui = await request(api.url).get('/docs').expect(200);
     expect(ui.text).toMatch(/swagger/i);
   });

@@ -9,7 +9,15 @@ import type { Address } from 'viem';
 import { API_ACCOUNTS, API_CONFIG } from '../api.tokens';
 import type { ApiConfig } from '../api.config';
 import { parseBlockQuery, parseIntQuery } from '../http/input';
-import { BIGINT_STRING, ERROR_BODY, HEALTH_VIEW, TRADE } from '../http/openapi';
+import {
+  BIGINT_STRING,
+  ERROR_BODY,
+  HEALTH_VIEW,
+  HISTORY_VIEW,
+  POSITIONS_VIEW,
+  TRADE,
+  WHAT_IF_VIEW,
+} from '../http/openapi';
 import { AddressPipe } from '../http/pipes';
 import type { AccountsService } from './accounts.service';
 import { parseWhatIfRequest } from './trades';
@@ -52,7 +60,7 @@ export class AccountsController {
       'Amounts are `{ raw, decimals, value }`: exact token units, their decimals, and the human decimal.',
   })
   @ApiParam(ADDRESS_PARAM)
-  @ApiResponse({ status: 200, schema: { type: 'object' } })
+  @ApiResponse({ status: 200, schema: POSITIONS_VIEW })
   @ApiResponse(BAD_INPUT)
   @ApiResponse(NOT_FOUND)
   positions(@Param('address', AddressPipe) owner: Address) {
@@ -72,7 +80,7 @@ export class AccountsController {
     description: 'Only records below this block.',
     schema: BIGINT_STRING,
   })
-  @ApiResponse({ status: 200, schema: { type: 'object' } })
+  @ApiResponse({ status: 200, schema: HISTORY_VIEW })
   @ApiResponse(BAD_INPUT)
   @ApiResponse(NOT_FOUND)
   history(
@@ -110,10 +118,7 @@ export class WhatIfController {
       properties: { address: { type: 'string' }, trades: { type: 'array', items: TRADE } },
     },
   })
-  @ApiResponse({
-    status: 200,
-    schema: { type: 'object', properties: { now: HEALTH_VIEW, whatIf: HEALTH_VIEW } },
-  })
+  @ApiResponse({ status: 200, schema: WHAT_IF_VIEW })
   @ApiResponse(BAD_INPUT)
   @ApiResponse(NOT_FOUND)
   @ApiResponse({ status: 413, description: 'Body or trade list too large.', schema: ERROR_BODY })

@@ -117,3 +117,123 @@ export const TRADE: SchemaObject = {
     },
   ],
 };
+
+const FIXED: SchemaObject = {
+  type: 'object',
+  description: 'A fixed-point amount: exact units, their decimals, and the human decimal.',
+  properties: {
+    raw: { ...BIGINT_STRING, example: '1500000000000000000' },
+    decimals: { type: 'integer', example: 18 },
+    value: { type: 'string', example: '1.5' },
+  },
+};
+
+export const POSITIONS_VIEW: SchemaObject = {
+  type: 'object',
+  properties: {
+    owner: { type: 'string' },
+    blockNumber: BIGINT_STRING,
+    blockHash: { type: 'string' },
+    protocols: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          protocol: { type: 'string', enum: ['aave-v3', 'perps', 'options'] },
+          positions: {
+            type: 'array',
+            description:
+              'Normalized positions (kind lending / perp / option / spot); every amount, size and price is a fixed-point object.',
+            items: {
+              type: 'object',
+              properties: {
+                kind: { type: 'string', enum: ['lending', 'perp', 'option', 'spot'] },
+                protocol: { type: 'string' },
+                asset: { type: 'string' },
+                underlying: { type: 'string' },
+                side: { type: 'string', enum: ['collateral', 'debt'] },
+                amount: FIXED,
+                size: FIXED,
+              },
+            },
+          },
+          attributes: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+export const HISTORY_VIEW: SchemaObject = {
+  type: 'object',
+  properties: {
+    owner: { type: 'string' },
+    records: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          blockNumber: BIGINT_STRING,
+          blockHash: { type: 'string' },
+          asOfSec: { type: 'integer' },
+          positionsBlockNumber: BIGINT_STRING,
+          paramsVersion: { type: 'integer' },
+          health: HEALTH_VIEW.properties!.health!,
+          imUsd6: BIGINT_STRING,
+          mmUsd6: BIGINT_STRING,
+          mtmUsd6: BIGINT_STRING,
+          adjustedEquityUsd6: BIGINT_STRING,
+          freeCollateralUsd6: BIGINT_STRING,
+          shortfallUsd6: BIGINT_STRING,
+          marginRatio: { type: 'number', nullable: true },
+          stale: { type: 'boolean' },
+          computedAtMs: { type: 'integer' },
+        },
+      },
+    },
+    nextBefore: {
+      ...BIGINT_STRING,
+      nullable: true,
+      description: 'Pass as `before` for the next page; null: no more.',
+    },
+  },
+};
+
+export const WHAT_IF_VIEW: SchemaObject = {
+  type: 'object',
+  properties: {
+    owner: { type: 'string' },
+    basis: {
+      type: 'object',
+      description: 'The market block and parameter set both answers were computed on.',
+      properties: {
+        blockNumber: BIGINT_STRING,
+        blockHash: { type: 'string' },
+        paramsVersion: { type: 'integer' },
+        paramsHash: { type: 'string' },
+        positionsBlockNumber: BIGINT_STRING,
+        sameAsLatest: { type: 'boolean' },
+      },
+    },
+    trades: { type: 'array', items: TRADE },
+    now: HEALTH_VIEW,
+    whatIf: HEALTH_VIEW,
+    delta: {
+      type: 'object',
+      description: 'whatIf − now.',
+      properties: {
+        imUsd6: BIGINT_STRING,
+        mmUsd6: BIGINT_STRING,
+        mtmUsd6: BIGINT_STRING,
+        adjustedEquityUsd6: BIGINT_STRING,
+        freeCollateralUsd6: BIGINT_STRING,
+        shortfallUsd6: BIGINT_STRING,
+        marginRatio: { type: 'number', nullable: true },
+        health: {
+          type: 'object',
+          properties: { from: HEALTH_VIEW.properties!.health!, to: HEALTH_VIEW.properties!.health! },
+        },
+      },
+    },
+  },
+};
