@@ -226,7 +226,7 @@ describe('netmargin: usage', () => {
     const extra = await cli(['health', nearLiq(), 'more']);
     expect(extra.code).toBe(2);
     expect(extra.stderr).toContain('unexpected argument "more"');
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a malformed or wrongly checksummed address, accepts it in lowercase', async () => {
     const short = await cli(['health', '0x1234']);
@@ -248,7 +248,7 @@ describe('netmargin: usage', () => {
     const lower = await cli(['health', good.toLowerCase(), '--json']);
     expect(lower.code).toBe(0);
     expect((JSON.parse(lower.stdout) as { owner: string }).owner).toBe(good);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses trades that are not plain decimals or not in the syntax, naming the trade and field', async () => {
     const cases: [string, string][] = [
@@ -269,7 +269,7 @@ describe('netmargin: usage', () => {
     const unknown = await cli(['what-if', nearLiq(), 'perp:ETH:+1', 'perp:DOGE:+1']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('error: trades[1].underlying: no price for "DOGE"');
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('netmargin: health, what-if, params', () => {
@@ -300,7 +300,7 @@ describe('netmargin: health, what-if, params', () => {
     expect(t.stdout).toContain('aave-v3');
     // Thousands separators on a figure of at least $1,000.
     expect(t.stdout).toMatch(/\$\d{1,3},\d{3}/);
-  }, 60_000);
+  }, 180_000);
 
   it('health of an address with no stored margin fails with status 1 and a hint', async () => {
     const fresh = persona(m, 'fresh-wallet').address;
@@ -308,7 +308,7 @@ describe('netmargin: health, what-if, params', () => {
     const r = await cli(['health', fresh]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: No margin is stored for ${fresh}`);
-  }, 60_000);
+  }, 180_000);
 
   it('what-if answers before and after a trade: before is the stored record, after is the engine on the traded book', async () => {
     const owner = persona(m, 'aave-near-liquidation').address;
@@ -371,7 +371,7 @@ describe('netmargin: health, what-if, params', () => {
     const asUsd6 = (s: string): bigint => BigInt(s.replace(/[$,.+]/g, '')) * 10_000n;
     expect(asUsd6(cells[0]!)).toBe(cents(r.imUsd6));
     expect(asUsd6(cells[1]!)).toBe(cents(direct.imUsd6));
-  }, 120_000);
+  }, 180_000);
 
   it('what-if takes an option expiry as a date or as unix seconds, and lists the expiries when none matches', async () => {
     const owner = persona(m, 'aave-near-liquidation').address;
@@ -395,7 +395,7 @@ describe('netmargin: health, what-if, params', () => {
     expect(unlisted.code).toBe(2);
     expect(unlisted.stderr).toContain('trades[0].expirySec: no ETH expiry is listed on 2030-01-01');
     expect(unlisted.stderr).toContain(`${date} (${expirySec})`);
-  }, 120_000);
+  }, 180_000);
 
   it('params shows the active set: version, hash, window and key figures', async () => {
     const j = await cli(['params', '--json']);
@@ -411,7 +411,7 @@ describe('netmargin: health, what-if, params', () => {
     expect(t.stdout).toContain('61 closes every 1 d');
     expect(t.stdout).toContain('1000 Monte Carlo paths');
     for (const u of Object.keys(PARAMS.underlyings)) expect(t.stdout).toMatch(new RegExp(`^${u}\\s`, 'm'));
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('netmargin replay', () => {
@@ -571,5 +571,5 @@ describe('netmargin replay', () => {
     const r = await cli(['replay', hash, '--rpc', m.network.rpcUrl, '--manifest', manifestPath]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`is not a call to the aggregator ${m.aggregator!.address}`);
-  }, 60_000);
+  }, 180_000);
 });

@@ -10,7 +10,6 @@ import { createPublicClient, http, type PublicClient } from 'viem';
 import { NetmarginError } from '../common/errors';
 import { loadManifest, type DeploymentManifest } from '../config/manifest';
 import type { OwnerPositions } from '../indexer/indexer.service';
-import type { MarketRecord } from '../indexer/market-recorder';
 import { redisKeys, type RedisKeys } from '../indexer/redis/keys';
 import { RedisReorgStore } from '../indexer/redis/redis-store';
 import { RedisMarketHistory } from '../pipeline/market-history';
@@ -72,17 +71,6 @@ export class CliContext {
     });
   }
 
-  /** The newest recorded market: the risk workers' market by block, else the head runner's latest. */
-  async newestMarket(): Promise<MarketRecord | undefined> {
-    const byBlock = await (await this.markets()).newest();
-    if (byBlock) return byBlock;
-    const store = await RedisReorgStore.open<MarketRecord>({
-      redis: await this.redis(),
-      keys: this.keys.reorgStore('market'),
-    });
-    return (await store.get('latest'))?.value;
-  }
-
   manifest(): DeploymentManifest {
     this.manifestValue ??= loadManifest(this.options.manifestPath);
     return this.manifestValue;
@@ -91,7 +79,7 @@ export class CliContext {
   client(): PublicClient {
     if (this.clientValue) return this.clientValue;
     const url = this.options.rpcUrl ?? this.manifest().network.rpcUrl;
-    this.clientValue = createPublicClient({ transport: http(url, { retryCount: 1, timeout: 30_000 }) });
+    this.clientValue = createPublicClient({ transport: http(url, { retryCount: 2, timeout: 60_000 }) });
     return this.clientValue;
   }
 
