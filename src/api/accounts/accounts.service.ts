@@ -8,8 +8,7 @@
  * is the trades. If that market is no longer held (the history keeps the newest blocks only), the
  * newest recorded market and the active set are used instead and `basis.sameAsLatest` is false.
  */
-import type { Address } from 'viem';
-import { getAddress } from 'viem';
+import { getAddress, type Address } from 'viem';
 import type { BlockStamped, ReorgSafeStore } from '../../indexer/chain/store';
 import type { OwnerPositions } from '../../indexer/indexer.service';
 import type { MarketRecord } from '../../indexer/market-recorder';

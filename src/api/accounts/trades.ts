@@ -16,6 +16,7 @@
  *   collateral, withdraw removes it, borrow adds debt, repay removes it. Withdrawing or repaying
  *   more than is held is refused.
  */
+import type { Address } from 'viem';
 import { InvalidInputError } from '../../common/errors';
 import { OPTIONS_CASH_ASSET } from '../../indexer/adapters/options';
 import { SUBID_STRIKE_DECIMALS } from '../../indexer/adapters/units';
@@ -41,7 +42,6 @@ import {
   parseSignedHumanAmount,
   symbolString,
 } from '../http/input';
-import type { Address } from 'viem';
 
 /** Perp sizes and option amounts: 18 decimals, as the venues' adapters read them. */
 export const SIZE_DECIMALS = 18;
