@@ -275,7 +275,12 @@ function renderHistory() {
     const d = recs.map((r, i) => `${i === 0 ? 'M' : 'L'} ${xOf(r)} ${yOf(parseIntString(r[s]))}`).join(' ');
     chart.append(svg('path', { d, class: `line ${cls[s]}`, 'vector-effect': 'non-scaling-stroke' }));
   }
-  box.replaceChildren(chart);
+  const axis = el(
+    'p',
+    { class: 'axis' },
+    `Blocks ${formatBlock(recs[0].blockNumber)} to ${formatBlock(last.blockNumber)}; scale ${formatUsd6(lo.toString())} to ${formatUsd6(hi.toString())}`,
+  );
+  box.replaceChildren(chart, axis);
 }
 
 /** Adds the streamed result to the history (once per block and hash) and redraws it. */
