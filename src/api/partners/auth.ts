@@ -61,6 +61,11 @@ export class PartnerAuth {
     this.redis = redis as AdmitRedis;
   }
 
+  /** Closes the connection (the module gives the auth its own). */
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
   /**
    * Checks a request; returns the key id, or throws a 401 (unknown key, bad signature, stale
    * timestamp, replayed nonce) or a 429 carrying `retryAfterSec`.

@@ -15,6 +15,7 @@ import { getBlockNumber, getLogs, getTransactionReceipt, multicall } from 'viem/
 import { marginAggregatorAbi } from '../../contracts/generated';
 import type { RiskRecord, RiskResultReader } from '../../pipeline/types';
 import { ApiError } from '../http/errors';
+import { toWireJson } from '../http/wire';
 
 export interface OnChainMargin {
   /** The head block the views were read at. */
@@ -115,7 +116,10 @@ export class PartnerMarginService {
   private headError: unknown;
   private headRead: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly views = new Map<Address, { block: bigint; view: Promise<PartnerMarginView> }>();
+  private readonly views = new Map<
+    Address,
+    { block: bigint; view: Promise<PartnerMarginView>; json: Promise<string> }
+  >();
   private readonly postings = new Map<
     string,
     Promise<Pick<AttestationView, 'inputsHash' | 'paramsHash' | 'postedTx' | 'postedBlock'>>
@@ -168,20 +172,38 @@ export class PartnerMarginService {
 
   /** The partner view of `account` at the current head (cached per head block). */
   async margin(account: Address): Promise<PartnerMarginView> {
-    const head = await this.currentHead();
-    const hit = this.views.get(account);
-    if (hit && hit.block === head) return hit.view;
-    if (this.views.size >= MAX_CACHED) this.views.clear();
-    const view = this.build(account, head);
-    this.views.set(account, { block: head, view });
-    view.catch(() => {
-      if (this.views.get(account)?.view === view) this.views.delete(account);
-    });
-    return view;
+    return (await this.entry(account)).view;
+  }
+
+  /** The same view as wire JSON (bigints as decimal strings), serialized once per head block. */
+  async marginJson(account: Address): Promise<string> {
+    return (await this.entry(account)).json;
   }
 
   async marginMany(accounts: readonly Address[]): Promise<PartnerMarginView[]> {
     return Promise.all(accounts.map((a) => this.margin(a)));
+  }
+
+  /** `{"accounts":[…]}` for a batch, from the per-account cached JSON. */
+  async marginManyJson(accounts: readonly Address[]): Promise<string> {
+    const parts = await Promise.all(accounts.map((a) => this.marginJson(a)));
+    return `{"accounts":[${parts.join(',')}]}`;
+  }
+
+  private async entry(
+    account: Address,
+  ): Promise<{ view: Promise<PartnerMarginView>; json: Promise<string> }> {
+    const head = await this.currentHead();
+    const hit = this.views.get(account);
+    if (hit && hit.block === head) return hit;
+    if (this.views.size >= MAX_CACHED) this.views.clear();
+    const view = this.build(account, head);
+    const e = { block: head, view, json: view.then(toWireJson) };
+    this.views.set(account, e);
+    e.json.catch(() => {
+      if (this.views.get(account) === e) this.views.delete(account);
+    });
+    return e;
   }
 
   private async build(account: Address, head: bigint): Promise<PartnerMarginView> {

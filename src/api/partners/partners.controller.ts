@@ -12,6 +12,7 @@ import {
   Injectable,
   Param,
   Post,
+  Res,
   UseGuards,
   type CanActivate,
   type ExecutionContext,
@@ -30,6 +31,13 @@ import { AddressPipe } from '../http/pipes';
 import type { PartnerAuth } from './auth';
 import type { PartnerMarginService } from './margin.service';
 import type { RawBodyRequest } from './raw-body';
+
+/** Writes already-serialized wire JSON (the views are serialized once per head block). */
+function send(res: ServerResponse, json: string): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(json);
+}
 
 export const PARTNER_AUTH = 'api.partners.auth';
 export const PARTNER_MARGIN = 'api.partners.margin';
@@ -146,8 +154,8 @@ export class PartnersController {
   @Signed()
   @ApiResponse({ status: 200, schema: MARGIN_VIEW })
   @ApiResponse({ status: 400, description: 'Malformed address.', schema: ERROR_BODY })
-  one(@Param('address', AddressPipe) account: Address) {
-    return this.margin.margin(account);
+  async one(@Param('address', AddressPipe) account: Address, @Res() res: ServerResponse): Promise<void> {
+    send(res, await this.margin.marginJson(account));
   }
 
   @Post('margin')
@@ -175,7 +183,7 @@ export class PartnersController {
     description: 'More accounts than API_MAX_BATCH, or body too large.',
     schema: ERROR_BODY,
   })
-  async many(@Body() body: unknown) {
+  async many(@Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const list = (
       typeof body === 'object' && body !== null ? (body as { accounts?: unknown }).accounts : undefined
     ) as unknown;
@@ -186,6 +194,6 @@ export class PartnersController {
       });
     assertBatchSize('accounts', list, this.config.maxBatch);
     const accounts = list.map((a, i) => parseAddress(`accounts[${i}]`, a));
-    return { accounts: await this.margin.marginMany(accounts) };
+    send(res, await this.margin.marginManyJson(accounts));
   }
 }

@@ -34,9 +34,13 @@ export function apiChain(
 }
 
 class PartnersLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(PARTNER_MARGIN) private readonly margin: PartnerMarginService) {}
-  onApplicationShutdown(): void {
+  constructor(
+    @Inject(PARTNER_MARGIN) private readonly margin: PartnerMarginService,
+    @Inject(PARTNER_AUTH) private readonly auth: PartnerAuth,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
     this.margin.stop();
+    await this.auth.close();
   }
 }
 
@@ -61,8 +65,9 @@ export class PartnersModule {
         {
           provide: PARTNER_AUTH,
           inject: [API_REDIS, API_CONFIG, PARTNERS_CONFIG],
+          // Its own connection with auto-pipelining: concurrent requests' checks share one write.
           useFactory: (redis: Redis, config: ApiConfig, p: PartnersConfig) =>
-            new PartnerAuth(redis, config.network, p),
+            new PartnerAuth(redis.duplicate({ enableAutoPipelining: true }), config.network, p),
         },
         {
           provide: PARTNER_MARGIN,
@@ -82,8 +87,8 @@ export class PartnersModule {
         PartnerAuthGuard,
         {
           provide: PartnersLifecycle,
-          inject: [PARTNER_MARGIN],
-          useFactory: (m: PartnerMarginService) => new PartnersLifecycle(m),
+          inject: [PARTNER_MARGIN, PARTNER_AUTH],
+          useFactory: (m: PartnerMarginService, a: PartnerAuth) => new PartnersLifecycle(m, a),
         },
       ],
     };
