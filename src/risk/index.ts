@@ -22,6 +22,7 @@ export {
   type BookRiskResult,
 } from './engine';
 export { computeAccountRiskReference } from './reference';
+export { computeScenarioGrid, type ScenarioGrid } from './scenario-grid';
 export { normalizeAccount, fixedToNumber } from './validate';
 export { hashInputs, hashMarket, hashParams, canonicalize } from './hash';
 export { DEFAULT_RISK_PARAMS, validateRiskParams, RISK_TIER_ORDER } from './params';

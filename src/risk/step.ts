@@ -84,6 +84,8 @@ export class AccountStep {
   private readonly scanValue: Float64Array;
   private strikes: Float64Array;
   private nets: Float64Array;
+  /** P&L of every scenario of the last `pmrm` call (before the MM loss factor), in grid order. */
+  private readonly scenarioPnl: Float64Array;
   // Per-account figures shared by evaluate and materialize.
   private cash = 0;
   private mtm = 0;
@@ -118,6 +120,7 @@ export class AccountStep {
     this.uNotional = new Float64Array(n);
     this.scanHaircut = new Float64Array(ctx.params.liquidationSearch.scanSteps);
     this.scanValue = new Float64Array(ctx.params.liquidationSearch.scanSteps);
+    this.scenarioPnl = new Float64Array(width - 3);
   }
 
   private ensure(positions: number): void {
@@ -289,6 +292,7 @@ export class AccountStep {
         if (skew) e = e > 0 ? -e : e;
         pnl += e;
       }
+      this.scenarioPnl[s] = pnl;
       if (s === und.upIndex) up = pnl;
       if (s === und.downIndex) down = pnl;
       if (pnl < worstLoss) {
@@ -305,6 +309,25 @@ export class AccountStep {
     pm.worstIndex = worstIndex;
     pm.worstPnlUsd = worstLoss * factor;
     return pm;
+  }
+
+  /**
+   * P&L of account a's positions on each underlying it holds (ascending universe index), under every
+   * scenario of that underlying's PMRM_2 grid (`UnderlyingContext.scenarioNames` order, basis
+   * excluded) and scaled by the MM loss factor: the values whose minimum is the underlying's
+   * `worstPnlUsd`. Computed by the same pass as the margin.
+   */
+  underlyingScenarioPnls(b: PreparedBook, a: number): { u: number; pnlUsd: Float64Array }[] {
+    const s0 = b.start[a]!;
+    const s1 = b.start[a + 1]!;
+    this.gather(b, s0, s1);
+    return this.uList.map((u) => {
+      const und = this.ctx.underlyings[u]!;
+      this.pmrm(b, s0, s1, u, -1);
+      const factor = und.pmrmParams.margin.mmFactor;
+      const n = und.scenarioSpotShock.length;
+      return { u, pnlUsd: Float64Array.from(this.scenarioPnl.subarray(0, n), (x) => x * factor) };
+    });
   }
 
   /** Losses of the account under every scenario of one set (Monte Carlo or historical). */
