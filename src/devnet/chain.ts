@@ -13,6 +13,7 @@ import {
   defineChain,
   getAddress,
   http,
+  TransactionReceiptNotFoundError,
   type Abi,
   type Address,
   type Chain,
@@ -53,13 +54,40 @@ export function makeClients(rpcUrl: string, chainId = DEVNET_CHAIN_ID) {
 
 export type DevnetClients = ReturnType<typeof makeClients>;
 
-/** Waits for a transaction's receipt and throws (naming `label`) if it reverted. */
+/** How long `confirm` waits for a receipt before it gives up. */
+const RECEIPT_TIMEOUT_MS = 120_000;
+
+/**
+ * Waits for a transaction's receipt and throws (naming `label`) if it reverted. Polls
+ * `eth_getTransactionReceipt` itself rather than waiting for new block numbers: with automine, the
+ * block holding the transaction may be the last one for a long time, and a wait keyed on the next
+ * block can miss it when the receipt appears just after the first look (seen on a loaded machine).
+ */
 export async function confirm(c: DevnetClients, hash: Hash, label: string): Promise<TransactionReceipt> {
-  const receipt = await c.publicClient.waitForTransactionReceipt({
-    hash,
-    pollingInterval: 50,
-    timeout: 60_000,
-  });
+  const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
+  let receipt: TransactionReceipt | undefined;
+  for (let wait = 10; !receipt; wait = Math.min(wait * 2, 200)) {
+    receipt = await c.publicClient.getTransactionReceipt({ hash }).catch((err: unknown) => {
+      if (err instanceof TransactionReceiptNotFoundError) return undefined;
+      throw err;
+    });
+    if (receipt) break;
+    if (Date.now() > deadline) {
+      const known = await c.publicClient.getTransaction({ hash }).then(
+        () => 'known to the node, not mined',
+        () => 'unknown to the node',
+      );
+      throw new NetmarginError(
+        `Devnet transaction not mined after ${RECEIPT_TIMEOUT_MS / 1000} s: ${label}`,
+        {
+          code: 'DEVNET_TX_NOT_MINED',
+          hint: 'Is anvil still running and mining (automine or --block-time)? Check the devnet log.',
+          details: { hash, label, state: known },
+        },
+      );
+    }
+    await new Promise((r) => setTimeout(r, wait));
+  }
   if (receipt.status !== 'success') {
     throw new NetmarginError(`Devnet setup transaction reverted: ${label}`, {
       code: 'DEVNET_TX_REVERTED',
@@ -109,6 +137,7 @@ export async function write<
   try {
     return await confirm(c, hash, label);
   } catch (e) {
+    if (e instanceof NetmarginError && e.code === 'DEVNET_TX_NOT_MINED') throw e;
     // Replay the call to recover the revert reason (Aave error codes, custom errors) for the message.
     const reason = await c.publicClient
       .simulateContract({
