@@ -53,7 +53,7 @@ export class OpsModule {
           useFactory: (redis: Redis, config: ApiConfig) => {
             const prefix = queuePrefix(config.network);
             // Read-only use: depths and the board; one duplicate connection shared by the queues.
-            const connection = redis.duplicate({ maxRetriesPerRequest: null });
+            const connection = redis.duplicate({ maxRetriesPerRequest: null }).on('error', () => undefined);
             return [...QUEUE_NAMES, ...PIPELINE_QUEUE_NAMES].map(
               (name) => new Queue(name, { connection, prefix }),
             );

@@ -67,7 +67,12 @@ export class PartnersModule {
           inject: [API_REDIS, API_CONFIG, PARTNERS_CONFIG],
           // Its own connection with auto-pipelining: concurrent requests' checks share one write.
           useFactory: (redis: Redis, config: ApiConfig, p: PartnersConfig) =>
-            new PartnerAuth(redis.duplicate({ enableAutoPipelining: true }), config.network, p),
+            new PartnerAuth(
+              // Errors surface as failed commands (503); the core connection already logs the outage.
+              redis.duplicate({ enableAutoPipelining: true }).on('error', () => undefined),
+              config.network,
+              p,
+            ),
         },
         {
           provide: PARTNER_MARGIN,
