@@ -9,7 +9,8 @@
  * the devnet's signers — the records as the poster builds them match; a tampered IM is named with
  * both values.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -412,6 +413,81 @@ describe('netmargin: health, what-if, params', () => {
     expect(t.stdout).toContain('1000 Monte Carlo paths');
     for (const u of Object.keys(PARAMS.underlyings)) expect(t.stdout).toMatch(new RegExp(`^${u}\\s`, 'm'));
   }, 180_000);
+});
+
+describe('netmargin --api', () => {
+  /** The API process on a free port, serving this test's network; stopped by SIGTERM. */
+  async function withApi(body: (url: string) => Promise<void>): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl(),
+        NETMARGIN_NETWORK: network,
+        NETMARGIN_MANIFEST: manifestPath,
+        API_PORT: '0',
+      },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const msg = JSON.parse(line) as { event: string; url?: string };
+          if (msg.event === 'api-listening') ok(msg.url!);
+        });
+        child.on('exit', (code) => fail(new Error(`the API exited (${code}): ${stderr}`)));
+      });
+      await body(url);
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  }
+
+  const withoutClock = (doc: { now: object; whatIf: object }) => ({
+    ...doc,
+    now: { ...doc.now, computedAtMs: 0 },
+    whatIf: { ...doc.whatIf, computedAtMs: 0 },
+  });
+
+  it('health and what-if asked of the running API answer as the stores do; its refusals keep status 2', async () => {
+    const owner = persona(m, 'aave-near-liquidation').address;
+    const r = (await results.latest(owner))!;
+    await withApi(async (api) => {
+      const health = await cli(['health', owner, '--json', '--api', api]);
+      expect(health.code).toBe(0);
+      expect(JSON.parse(health.stdout)).toEqual(JSON.parse((await cli(['health', owner, '--json'])).stdout));
+      const text = await cli(['health', owner, '--api', api]);
+      expect(text.code).toBe(0);
+      expect(usdCell(text.stdout, 'Initial margin (IM)')).toBe(cents(r.imUsd6));
+
+      const trades = ['perp:ETH:-1', 'repay:USDC:250'];
+      const viaApi = await cli(['what-if', owner, ...trades, '--json', '--api', api]);
+      expect(viaApi.code).toBe(0);
+      const direct = await cli(['what-if', owner, ...trades, '--json', '--manifest', manifestPath]);
+      expect(direct.code).toBe(0);
+      const a = JSON.parse(viaApi.stdout) as { now: { imUsd6: string }; whatIf: object };
+      expect(a.now.imUsd6).toBe(r.imUsd6.toString());
+      expect(withoutClock(a)).toEqual(withoutClock(JSON.parse(direct.stdout) as typeof a));
+      const t = await cli(['what-if', owner, ...trades, '--api', api]);
+      expect(t.code).toBe(0);
+      expect(usdCell(t.stdout, 'Initial margin (IM)')).toBe(cents(r.imUsd6));
+
+      const owed = await cli(['what-if', owner, 'repay:USDC:1000000000', '--api', api, '--json']);
+      expect(owed.code).toBe(2);
+      expect((JSON.parse(owed.stderr) as { error: { field: string } }).error.field).toBe('trades[0].amount');
+      const dated = await cli(['what-if', owner, 'call:ETH:2026-12-25:4000:-1', '--api', api]);
+      expect(dated.code).toBe(2);
+      expect(dated.stderr).toContain('trades[0].expirySec: a date (2026-12-25) needs the market');
+      const fresh = await cli(['health', persona(m, 'fresh-wallet').address, '--api', api]);
+      expect(fresh.code).toBe(1);
+    });
+  }, 240_000);
 });
 
 describe('netmargin replay', () => {

@@ -25,6 +25,8 @@ export interface CliOptions {
   redisUrl: string;
   /** The network's Redis namespace (`nm:{network}:`). */
   network: string;
+  /** A running API to ask instead of the stores (health and what-if); undefined = the stores. */
+  apiUrl: string | undefined;
   /** RPC URL; undefined = the manifest's `network.rpcUrl`. */
   rpcUrl: string | undefined;
   manifestPath: string;
@@ -52,6 +54,8 @@ Commands:
 
 Options:
   --json               One JSON document on stdout (amounts as decimal strings, USD6 = USD × 1e6)
+  --api <url>          Ask a running API for health and what-if (e.g. http://127.0.0.1:8787)
+                       instead of reading the stores
   --redis <url>        Redis holding the network's stores (default $REDIS_URL or redis://127.0.0.1:6379)
   --network <name>     The network's Redis namespace (default $NETMARGIN_NETWORK or local)
   --rpc <url>          RPC URL for replay (default the manifest's network.rpcUrl)
@@ -60,7 +64,7 @@ Options:
 
 Exit status: 0 ok, 1 error (or a replayed record that does not match), 2 bad usage.`;
 
-const VALUE_OPTIONS = new Set(['--redis', '--network', '--rpc', '--manifest']);
+const VALUE_OPTIONS = new Set(['--api', '--redis', '--network', '--rpc', '--manifest']);
 const NETWORK_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -133,8 +137,18 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     throw new UsageError('--network', `"${network}" is not a network name`, {
       hint: 'Use letters, digits, dot, dash and underscore, e.g. local or op-sepolia.',
     });
+  const apiUrl = values.get('--api');
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl))
+    throw new UsageError('--api', `"${apiUrl}" is not an http(s) URL`, {
+      hint: 'Give the API base URL, e.g. http://127.0.0.1:8787.',
+    });
+  if (apiUrl !== undefined && command !== 'health' && command !== 'what-if')
+    throw new UsageError('--api', `is for health and what-if; ${command} reads the stores and the chain`, {
+      hint: 'Leave --api out; give --redis / --network (and --rpc / --manifest for replay).',
+    });
   const options: CliOptions = {
     json,
+    apiUrl,
     redisUrl: values.get('--redis') ?? (env.REDIS_URL || 'redis://127.0.0.1:6379'),
     network,
     rpcUrl: values.get('--rpc'),

@@ -62,6 +62,13 @@ describe('parseCliArgs', () => {
       'what-if: missing <address> <trade...>',
     );
     expect(usage(() => parseCliArgs(['params', '--network', 'a:b'])).field).toBe('--network');
+    expect(usage(() => parseCliArgs(['params', '--api', 'http://127.0.0.1:8787'])).shortMessage).toBe(
+      '--api: is for health and what-if; params reads the stores and the chain',
+    );
+    expect(usage(() => parseCliArgs(['health', CHECKSUMMED, '--api', 'localhost:8787'])).field).toBe('--api');
+    expect(parseCliArgs(['health', CHECKSUMMED, '--api', 'http://127.0.0.1:8787'])).toMatchObject({
+      options: { apiUrl: 'http://127.0.0.1:8787' },
+    });
   });
 });
 

@@ -6,10 +6,11 @@
 import { existsSync } from 'node:fs';
 import type { Address } from 'viem';
 import { AccountsService, type WhatIfAnswer } from '../api/accounts/accounts.service';
-import { healthView, type HealthView } from '../api/accounts/views';
+import type { HealthView } from '../api/accounts/views';
 import { InvalidInputError, NetmarginError } from '../common/errors';
 import { stalenessRulesFromManifest, type StalenessRules } from '../pipeline/classify';
 import type { ParamSet } from '../pipeline/types';
+import { apiHealth, apiWhatIf, reviveHealth, reviveWhatIf } from './api-client';
 import { UsageError } from './args';
 import type { CliContext } from './context';
 import {
@@ -52,9 +53,12 @@ async function noResult(ctx: CliContext, owner: Address): Promise<never> {
 // health
 
 export async function healthCommand(ctx: CliContext, owner: Address): Promise<CommandOutput> {
-  const record = await (await ctx.results()).latest(owner);
-  if (!record) return noResult(ctx, owner);
-  const view = healthView(record);
+  if (ctx.options.apiUrl) {
+    const body = await apiHealth(ctx.options.apiUrl, owner);
+    return { json: body, text: healthText(reviveHealth(body)), exitCode: 0 };
+  }
+  if (!(await (await ctx.results()).latest(owner))) return noResult(ctx, owner);
+  const view = await (await accountsService(ctx)).health(owner);
   return { json: view, text: healthText(view), exitCode: 0 };
 }
 
@@ -156,6 +160,18 @@ function whatIfRules(ctx: CliContext): StalenessRules {
   };
 }
 
+/** The API's account service on the CLI's stores (what `health` and `what-if` answer with). */
+async function accountsService(ctx: CliContext): Promise<AccountsService> {
+  return new AccountsService({
+    positions: await ctx.positions(),
+    results: await ctx.results(),
+    markets: await ctx.markets(),
+    params: await ctx.params(),
+    rules: whatIfRules(ctx),
+    warningBufferBps: WARNING_BUFFER_BPS,
+  });
+}
+
 /**
  * The API's what-if (`AccountsService.whatIf`) on the same stores: the account's latest result's
  * market and parameter set as the basis, the trades applied by the API's rules. A trade the API
@@ -166,17 +182,23 @@ export async function whatIfCommand(
   owner: Address,
   parsed: readonly ParsedTrade[],
 ): Promise<CommandOutput> {
-  const results = await ctx.results();
-  if (!(await results.latest(owner))) return noResult(ctx, owner);
+  if (ctx.options.apiUrl) {
+    parsed.forEach((p, i) => {
+      if ('expiry' in p && 'date' in p.expiry)
+        throw new UsageError(
+          `trades[${i}].expirySec`,
+          `a date (${p.expiry.date}) needs the market's expiries`,
+          {
+            hint: 'With --api give the expiry in unix seconds, or leave --api out to read the listed expiries.',
+          },
+        );
+    });
+    const body = await apiWhatIf(ctx.options.apiUrl, owner, resolveTrades(parsed, { volSurfaces: {} }));
+    return { json: body, text: whatIfText(reviveWhatIf(body), parsed), exitCode: 0 };
+  }
+  if (!(await (await ctx.results()).latest(owner))) return noResult(ctx, owner);
+  const service = await accountsService(ctx);
   const markets = await ctx.markets();
-  const service = new AccountsService({
-    positions: await ctx.positions(),
-    results,
-    markets,
-    params: await ctx.params(),
-    rules: whatIfRules(ctx),
-    warningBufferBps: WARNING_BUFFER_BPS,
-  });
   const newest = await markets.newest();
   const trades = resolveTrades(parsed, newest?.snapshot.market ?? { volSurfaces: {} });
   let answer: WhatIfAnswer;

@@ -3,7 +3,7 @@
  * from the command line. Reads the network's Redis stores (and, for replay, the chain); see
  * docs/cli.md. Exit status: 0 ok, 1 error or a replayed record that does not match, 2 bad usage.
  */
-import { NetmarginError } from '../common/errors';
+import { InvalidInputError, NetmarginError } from '../common/errors';
 import { parseCliArgs, USAGE, UsageError, type CliCommand } from './args';
 import { healthCommand, paramsCommand, whatIfCommand, type CommandOutput } from './commands';
 import { CliContext } from './context';
@@ -45,7 +45,7 @@ function errorText(e: unknown, json: boolean): string {
       error: {
         code: e.code,
         message: e.shortMessage,
-        field: e instanceof UsageError || 'field' in e ? (e as { field?: string }).field : undefined,
+        field: e instanceof InvalidInputError ? e.field : undefined,
         hint: e.hint,
       },
     });
