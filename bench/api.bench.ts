@@ -1,14 +1,15 @@
 /**
  * Partner API benchmark: signed `GET /v1/partners/accounts/{address}/margin` at a fixed rate.
  *
- *   npm run bench:api [-- --rps 2000 --seconds 10 --warmup 3 --sockets 32]
+ *   npm run bench:api [-- --rps 2000 --seconds 10 --warmup 3 --sockets 32 --sequential 200]
  *
  * 1. Starts a devnet, stores every persona's positions, the recorded market, a parameter set and one
  *    `RiskRecord` per account computed by the real engine (test/helpers/api-seed.ts), and posts them
  *    on chain with the real poster: the endpoint reads real views, a real attestation and real results.
  * 2. Starts the API as its own process (`src/api.ts`, production configuration) with a partner key
  *    whose rate limit is out of the way.
- * 3. This process is the load generator: an open loop sending `rps` requests per second (each with a
+ * 3. `sequential` requests one at a time (the latency of a request that waits behind no other), then
+ *    this process is the load generator: an open loop sending `rps` requests per second (each with a
  *    fresh nonce and its own HMAC signature, cycling through the accounts) over keep-alive sockets for
  *    `seconds`, after `warmup` seconds at the same rate that are not counted. Latency is measured per
  *    request from the moment it was written to the moment its whole answer arrived.
@@ -16,7 +17,7 @@
  * The generator, the API, anvil and Redis share this machine's cores: the figures include that
  * contention (the load average is printed). Prints one JSON line: rps (answers per second achieved),
  * targetRps, p50Ms, p90Ms, p99Ms, maxMs (client-side latency), p99ScheduleMs (from the moment each
- * request was due, so generator lag counts too), requests, errors (non-200 or failed), accounts,
+ * request was due, so generator lag counts too), sequentialP50Ms / sequentialP99Ms (one at a time), requests, errors (non-200 or failed), accounts,
  * seconds, apiCpuSeconds (the API process during the measured window), loadAverage1m.
  */
 import { randomBytes } from 'node:crypto';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   const seconds = arg('seconds', 10);
   const warmup = arg('warmup', 3);
   const sockets = arg('sockets', 32);
+  const sequential = arg('sequential', 200);
   const key = { id: 'bench', secret: randomBytes(32).toString('hex') };
 
   const redis = await connectTestRedis();
@@ -131,6 +133,32 @@ async function main(): Promise<void> {
     const apiUrl = new URL(api.url);
     const paths = seeded.owners.map((o) => `/v1/partners/accounts/${o}/margin`);
     const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+
+    // One request at a time first: the latency of a request that never waits behind another.
+    const one = (path: string) =>
+      new Promise<number>((done, fail) => {
+        const headers = partnerHeaders(key.id, key.secret, {
+          method: 'GET',
+          pathAndQuery: path,
+          timestampSec: Math.floor(Date.now() / 1000),
+          nonce: randomBytes(12).toString('hex'),
+          body: '',
+        });
+        const start = performance.now();
+        request({ host: apiUrl.hostname, port: apiUrl.port, path, method: 'GET', headers, agent }, (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () =>
+            res.statusCode === 200
+              ? done(performance.now() - start)
+              : fail(new Error(`status ${res.statusCode}`)),
+          );
+        })
+          .on('error', fail)
+          .end();
+      });
+    const sequentialMs = new Float64Array(sequential);
+    for (let i = 0; i < sequential; i++) sequentialMs[i] = await one(paths[i % paths.length]!);
+    sequentialMs.sort();
 
     const total = Math.round(targetRps * (warmup + seconds));
     const counted = Math.round(targetRps * seconds);
@@ -209,6 +237,8 @@ async function main(): Promise<void> {
       p99Ms: round(percentile(sorted, 99)),
       maxMs: round(sorted[sorted.length - 1] ?? NaN),
       p99ScheduleMs: round(percentile(sortedSchedule, 99)),
+      sequentialP50Ms: round(percentile(sequentialMs, 50)),
+      sequentialP99Ms: round(percentile(sequentialMs, 99)),
       requests: counted,
       errors,
       accounts: paths.length,
