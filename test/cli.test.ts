@@ -303,12 +303,17 @@ describe('netmargin: health, what-if, params', () => {
     expect(t.stdout).toMatch(/\$\d{1,3},\d{3}/);
   }, 180_000);
 
-  it('health of an address with no stored margin fails with status 1 and a hint', async () => {
+  it('health of an address with no stored margin, params of an empty network: status 1 and a hint', async () => {
     const fresh = persona(m, 'fresh-wallet').address;
     expect(records.has(fresh)).toBe(false);
     const r = await cli(['health', fresh]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: No margin is stored for ${fresh}`);
+    const empty = await cli(['params', '--network', `${network}-empty`, '--redis', redisUrl()], {
+      withNetwork: false,
+    });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain(`error: No risk parameter set is published on network ${network}-empty`);
   }, 180_000);
 
   it('what-if answers before and after a trade: before is the stored record, after is the engine on the traded book', async () => {

@@ -263,7 +263,12 @@ export function whatIfText(w: WhatIfAnswer, parsed: readonly ParsedTrade[]): str
 // params
 
 export async function paramsCommand(ctx: CliContext): Promise<CommandOutput> {
-  const set = await (await ctx.params()).active();
+  const set = await (await ctx.params()).activeOrUndefined();
+  if (!set)
+    throw new NetmarginError(`No risk parameter set is published on network ${ctx.options.network}`, {
+      code: 'NO_PARAM_SET',
+      hint: 'Check --network and --redis; the risk role publishes the first set when it starts.',
+    });
   return { json: set, text: paramsText(set), exitCode: 0 };
 }
 
