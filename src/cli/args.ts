@@ -44,10 +44,12 @@ export const USAGE = `Usage: netmargin <command> [arguments] [options]
 Commands:
   health <address>               The account's stored margin: IM, MM, MTM, free collateral or
                                  shortfall, margin ratio, breakdowns, worst scenario
-  what-if <address> <trade...>   The same figures before and after prospective trades:
-                                   perp:ETH:+2.5                 open or add to a perp (signed size)
-                                   call:ETH:2026-12-25:4000:-1   buy (+) or sell (-) a call or put
-                                   deposit:WETH:2  withdraw:WETH:1  borrow:USDC:500  repay:USDC:1000
+  what-if <address> <trade...>   The same figures now and after prospective trades (as the API's
+                                 POST /v1/margin/what-if):
+                                   perp:ETH:+2.5                 a perp leg, signed size (-1 shorts)
+                                   call:ETH:2026-12-25:4000:-1   sell (-) or buy (+) a call or put;
+                                                                 expiry YYYY-MM-DD or unix seconds
+                                   supply:WETH:2  withdraw:WETH:1  borrow:USDC:500  repay:USDC:1000
   replay <attestation tx>        Recomputes every record of a posted attestation from chain data
                                  and the published parameter set; says whether each matches
   params                         The active risk parameter set: version, hash, window, key figures
@@ -59,7 +61,8 @@ Options:
   --redis <url>        Redis holding the network's stores (default $REDIS_URL or redis://127.0.0.1:6379)
   --network <name>     The network's Redis namespace (default $NETMARGIN_NETWORK or local)
   --rpc <url>          RPC URL for replay (default the manifest's network.rpcUrl)
-  --manifest <path>    Deployment manifest for replay (default ${DEFAULT_MANIFEST_PATH})
+  --manifest <path>    Deployment manifest for replay and what-if's feed heartbeats
+                       (default ${DEFAULT_MANIFEST_PATH})
   -h, --help           This text
 
 Exit status: 0 ok, 1 error (or a replayed record that does not match), 2 bad usage.`;
