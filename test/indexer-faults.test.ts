@@ -278,19 +278,21 @@ describe('indexer faults', () => {
     });
     process.kill(first.child.pid!, 'SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    // The dead worker's job stays active, its lock unrenewed, until a live worker's stall check finds it.
+    // The dead worker's jobs (NETMARGIN_REFRESH_CONCURRENCY of them at most) stay active, their locks
+    // unrenewed, until a live worker's stall check finds them.
     const killed = (await b.queues.refresh.getActive()).map((j) => j.id ?? '');
-    expect(killed).toHaveLength(1);
-    const [killedId] = killed as [string];
+    expect(killed.length).toBeGreaterThanOrEqual(1);
 
     const second = await startWorker(env);
     await drained(b.queues, ['index-range', 'refresh'], 90_000);
-    const job = await b.queues.refresh.getJob(killedId);
-    expect(await b.queues.refresh.getJobState(killedId)).toBe('completed');
-    expect(job?.stalledCounter).toBe(1); // moved back to waiting once, after the lock expired
-    expect(second.lines.filter((l) => l.event === 'job-stalled' && l.line.includes(killedId))).toHaveLength(
-      1,
-    );
+    for (const killedId of killed) {
+      const job = await b.queues.refresh.getJob(killedId);
+      expect(await b.queues.refresh.getJobState(killedId)).toBe('completed');
+      expect(job?.stalledCounter).toBe(1); // moved back to waiting once, after the lock expired
+      expect(second.lines.filter((l) => l.event === 'job-stalled' && l.line.includes(killedId))).toHaveLength(
+        1,
+      );
+    }
     await expectExactAndNothingLost(b);
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: null, signal: 'SIGTERM' });

@@ -283,6 +283,16 @@ describe('IndexerService', () => {
     expect(await store.head()).toEqual({ number: 10n, hash: chain.hash(10n) });
   });
 
+  it('re-asks a refresh at the block the identity index is built through when it is past the refresh', async () => {
+    const { service, store, asked } = setup(() => 1n);
+    await service.backfill(1n, 20n); // the index now holds ownership through block 20
+    asked.length = 0;
+    expect(await service.handleRefresh(alice, 15n)).toBe('stale');
+    expect(asked).toEqual([`refresh-${alice}-20`]);
+    expect(await store.get(alice)).toBeUndefined();
+    expect(await service.handleRefresh(alice, 20n)).toBe('changed');
+  });
+
   it('refuses to write when the chain no longer has the block the store rests on', async () => {
     const { chain, service, store } = setup((_o, b) => b);
     await service.handleRefresh(alice, 10n);

@@ -34,7 +34,7 @@
  */
 import { BlockNotFoundError, getAddress, type Address, type Client, type Hex, type PublicClient } from 'viem';
 import { NetmarginError } from '../common/errors';
-import type { AdapterProtocol, ProtocolAdapter } from './adapters/types';
+import type { AdapterProtocol, PositionHolder, ProtocolAdapter } from './adapters/types';
 import { getLogsChunked, type GetLogsFn } from './chain/logs';
 import type { BlockRef, KeyWrite, ReorgSafeStore } from './chain/store';
 import { IdentityIndex, syncIdentity } from './identity';
@@ -189,7 +189,13 @@ export class IndexerService {
     }
     const block = await this.blockAt(blockNumber);
     if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) return 'stale'; // reorged away
-    const value = await this.readOwner(owner, blockNumber);
+    const { holders, ahead } = await this.holdersAt(owner, blockNumber);
+    if (ahead) {
+      // Ownership is known past this block: read where it is known (that state includes this block's).
+      await this.deps.jobs.refresh(owner, ahead);
+      return 'stale';
+    }
+    const value = await this.readHolders(owner, holders, blockNumber);
     const current = await this.deps.store.get(owner);
     // Unchanged only while the stored value's block is on the chain. One stamped with a dropped block is
     // written again (the write heals first): the heal's re-ask of this owner at this block would be
@@ -251,12 +257,39 @@ export class IndexerService {
 
   /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
   async readOwner(owner: Address, blockNumber: bigint): Promise<OwnerPositions> {
+    const { holders } = await this.holdersAt(owner, blockNumber);
+    return this.readHolders(owner, holders, blockNumber);
+  }
+
+  /**
+   * The owner's holders per adapter from the identity index brought up to `blockNumber`, and, when
+   * the index is already past that block (a later range applied its `Transfer`s), the block it is
+   * built through: an account moved after `blockNumber` would be read for its new owner there. Both
+   * are taken under the identity lock, so they agree with each other.
+   */
+  private holdersAt(
+    owner: Address,
+    blockNumber: bigint,
+  ): Promise<{ holders: PositionHolder[]; ahead: BlockRef | undefined }> {
+    return this.identityLocked(async () => {
+      await this.syncIdentityUnlocked(blockNumber);
+      const ahead =
+        this.identityThrough > blockNumber && this.identityHash !== undefined
+          ? { number: this.identityThrough, hash: this.identityHash }
+          : undefined;
+      const holders = this.deps.adapters.map((a) => this.identity.holderFor(owner, a.protocol));
+      return { holders, ahead };
+    });
+  }
+
+  private async readHolders(
+    owner: Address,
+    holders: PositionHolder[],
+    blockNumber: bigint,
+  ): Promise<OwnerPositions> {
     const client = this.deps.client as unknown as Client;
-    await this.identityLocked(() => this.syncIdentityUnlocked(blockNumber));
     const reads = await Promise.all(
-      this.deps.adapters.map((a) =>
-        a.readPositions(client, this.identity.holderFor(owner, a.protocol), blockNumber),
-      ),
+      this.deps.adapters.map((a, i) => a.readPositions(client, holders[i] as PositionHolder, blockNumber)),
     );
     return {
       owner,
