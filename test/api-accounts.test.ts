@@ -18,7 +18,7 @@ import { runMarketPath } from '../src/devnet/market';
 import { connectTestRedis, deleteKeys, testNetwork } from '../src/indexer/redis/test-redis';
 import { usd6Figures } from '../src/pipeline/classify';
 import type { RiskRecord } from '../src/pipeline/types';
-import { computeAccountRisk, computeAccountRiskIn, prepareMarket } from '../src/risk';
+import { computeAccountRisk, computeAccountRiskIn, computeScenarioGrid, prepareMarket } from '../src/risk';
 import type { Position } from '../src/risk/types';
 import { startApiProcess, stopApiProcess, type ApiProcess } from './helpers/api-process';
 import { positionsOf, seedBlock, seedFromDevnet, seedSnapshot, type Seeded } from './helpers/api-seed';
@@ -112,6 +112,19 @@ describe('GET /v1/accounts/{address}/health', () => {
       const deltaUsd = r.result.byUnderlying.reduce((s, u) => s + u.greeks.deltaUsd, 0);
       expect(res.body.greeks.deltaUsd).toBe(deltaUsd);
     }
+  });
+
+  it('carries the scenario grid of the result’s positions, market and parameter set', async () => {
+    const snapshot = seedSnapshot(seeded.markets.get(b2)!, seeded.set);
+    const ctx = prepareMarket(snapshot, seeded.set.params);
+    let withLoss = 0;
+    for (const o of seeded.owners) {
+      const res = await request(api.url).get(`/v1/accounts/${o}/health`).expect(200);
+      const grid = computeScenarioGrid(ctx, { account: o, positions: positionsOf(seeded.positions.get(o)!) });
+      expect({ o, grid: res.body.scenarioGrid }).toEqual({ o, grid: wire(grid) });
+      if (grid.worst.pnlUsd < 0) withLoss++;
+    }
+    expect(withLoss).toBeGreaterThan(0);
   });
 
   it('accepts an all-lowercase address and answers under the checksummed one', async () => {
@@ -234,7 +247,9 @@ describe('POST /v1/margin/what-if', () => {
       market.snapshot.market,
       (leg) => computeAccountRiskIn(ctx, { account: o, positions: [leg] }).mtmUsd,
     );
-    return computeAccountRisk({ account: o, positions, ...snapshot }, seeded.set.params);
+    return Object.assign(computeAccountRisk({ account: o, positions, ...snapshot }, seeded.set.params), {
+      scenarioGrid: computeScenarioGrid(ctx, { account: o, positions }),
+    });
   }
 
   it('equals the engine run directly on the modified positions, with the delta against now', async () => {
@@ -263,6 +278,8 @@ describe('POST /v1/margin/what-if', () => {
     expect(res.body.whatIf.inputHash).toBe(expected.inputHash);
     expect(res.body.whatIf.byUnderlying).toEqual(wire(expected.byUnderlying));
     expect(res.body.whatIf.worstScenario).toEqual(wire(expected.worstScenario));
+    expect(res.body.whatIf.scenarioGrid).toEqual(wire(expected.scenarioGrid));
+    expect(res.body.whatIf.scenarioGrid).not.toEqual(res.body.now.scenarioGrid);
     // `now` is the latest stored result, recomputed on the same basis: identical.
     const r = latest(o);
     expect(res.body.basis).toEqual({
@@ -387,6 +404,12 @@ describe('OpenAPI and modules', () => {
     const health = doc.body.paths['/v1/accounts/{address}/health'].get.responses;
     const schema = health['200'].content['application/json'].schema;
     expect(schema.properties.imUsd6.type).toBe('string'); // bigints are documented as strings
+    expect(schema.properties.scenarioGrid.required).toEqual([
+      'spotShockFractions',
+      'volShocks',
+      'pnlUsd',
+      'worst',
+    ]);
     expect(Object.keys(health)).toEqual(expect.arrayContaining(['200', '400', '404']));
     const whatIf = doc.body.paths['/v1/margin/what-if'].post;
     expect(Object.keys(whatIf.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '413']));

@@ -7,6 +7,10 @@
  * result's block and the parameter set it used, so the only difference between `now` and `whatIf`
  * is the trades. If that market is no longer held (the history keeps the newest blocks only), the
  * newest recorded market and the active set are used instead and `basis.sameAsLatest` is false.
+ *
+ * The health answer's scenario grid is computed, not stored: from the market recorded at the
+ * result's block, the result's parameter set and the positions it margined (the same cached market
+ * contexts as a what-if). When one of them is no longer held, the grid is null.
  */
 import { getAddress, type Address } from 'viem';
 import type { BlockStamped, ReorgSafeStore } from '../../indexer/chain/store';
@@ -21,7 +25,13 @@ import {
 } from '../../pipeline/classify';
 import type { RedisMarketHistory } from '../../pipeline/market-history';
 import type { ParamReader, ParamSet, RiskRecord, RiskResultReader } from '../../pipeline/types';
-import { computeAccountRiskIn, prepareMarket, type MarketContext } from '../../risk';
+import {
+  computeAccountRiskIn,
+  computeScenarioGrid,
+  prepareMarket,
+  type MarketContext,
+  type ScenarioGrid,
+} from '../../risk';
 import type { MarketSnapshot, Position } from '../../risk/types';
 import { accountNotFound, ApiError } from '../http/errors';
 import { applyTrades, type Trade } from './trades';
@@ -85,7 +95,31 @@ export class AccountsService {
   async health(owner: Address): Promise<HealthView> {
     const r = await this.deps.results.latest(owner);
     if (!r) throw accountNotFound('risk result', owner);
-    return healthView(r);
+    return this.healthOf(r);
+  }
+
+  /** The health answer of a stored result, scenario grid included (also what the account stream sends). */
+  async healthOf(r: RiskRecord): Promise<HealthView> {
+    return healthView(r, await this.scenarioGridOf(r));
+  }
+
+  /**
+   * The scenario grid of a stored result: its positions against the market of its block under its
+   * parameter set. Null when the market of that block or the parameter set is no longer held (or
+   * differs from the result's), or when the stored positions are newer than the result's.
+   */
+  async scenarioGridOf(r: RiskRecord): Promise<ScenarioGrid | null> {
+    const [market, set, stamped] = await Promise.all([
+      this.deps.markets.at(r.blockNumber),
+      this.deps.params.byVersion(r.paramsVersion),
+      this.deps.positions.get(getAddress(r.owner)),
+    ]);
+    if (!market || market.blockHash !== r.blockHash || !set || set.hash !== r.paramsHash) return null;
+    if (!stamped || stamped.blockNumber !== r.positionsBlockNumber) return null;
+    return computeScenarioGrid(this.context(market, set), {
+      account: r.owner,
+      positions: positionsOf(stamped.value),
+    });
   }
 
   async positions(owner: Address): Promise<PositionsView> {
@@ -126,8 +160,14 @@ export class AccountsService {
       (leg) => computeAccountRiskIn(ctx, { account: owner, positions: [leg] }).mtmUsd,
     );
     const indexerStale = sameAsLatest && latest.stale.indexer;
-    const now = healthView(this.record(owner, ctx, market, set, stamped, base, indexerStale));
-    const whatIf = healthView(this.record(owner, ctx, market, set, stamped, after, indexerStale));
+    const now = healthView(
+      this.record(owner, ctx, market, set, stamped, base, indexerStale),
+      computeScenarioGrid(ctx, { account: owner, positions: base }),
+    );
+    const whatIf = healthView(
+      this.record(owner, ctx, market, set, stamped, after, indexerStale),
+      computeScenarioGrid(ctx, { account: owner, positions: after }),
+    );
     return {
       owner,
       basis: {

@@ -8,6 +8,7 @@ import { formatUnits } from '../../common/amount';
 import type { BlockStamped } from '../../indexer/chain/store';
 import type { OwnerPositions } from '../../indexer/indexer.service';
 import type { HealthClass, RiskRecord, StalenessFlags } from '../../pipeline/types';
+import type { ScenarioGrid } from '../../risk';
 import type { AccountRiskResult, FixedPoint, Greeks, Position } from '../../risk/types';
 
 /** `GET /v1/accounts/{address}/health` (and the `now` / `whatIf` parts of a what-if answer). */
@@ -46,11 +47,18 @@ export interface HealthView {
   collateral: AccountRiskResult['collateral'];
   addons: AccountRiskResult['addons'];
   stressReplays: AccountRiskResult['stressReplays'];
+  /**
+   * Portfolio P&L over the spot × vol scenario grid (`computeScenarioGrid`) at the result's block,
+   * with its parameter set; null when the market, the parameter set or the positions of that block
+   * are no longer held.
+   */
+  scenarioGrid: ScenarioGrid | null;
   /** Wall-clock time of the computation (ms since epoch). */
   computedAtMs: number;
 }
 
-export function healthView(r: RiskRecord): HealthView {
+/** The health answer of a stored (or what-if) record, with its scenario grid when there is one. */
+export function healthView(r: RiskRecord, scenarioGrid: ScenarioGrid | null = null): HealthView {
   const res = r.result;
   return {
     owner: r.owner,
@@ -78,6 +86,7 @@ export function healthView(r: RiskRecord): HealthView {
     collateral: res.collateral,
     addons: res.addons,
     stressReplays: res.stressReplays,
+    scenarioGrid,
     computedAtMs: r.computedAtMs,
   };
 }

@@ -21,8 +21,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Address } from 'viem';
 import { assertStreamId } from '../../pipeline/feed/shortfall-feed';
 import type { RiskChange, RiskResultReader } from '../../pipeline/types';
-import { healthView } from '../accounts/views';
-import { API_LOG, API_RESULTS } from '../api.tokens';
+import type { AccountsService } from '../accounts/accounts.service';
+import { API_ACCOUNTS, API_LOG, API_RESULTS } from '../api.tokens';
 import type { ApiLogFn } from '../http/exception.filter';
 import { ERROR_BODY } from '../http/openapi';
 import { AddressPipe } from '../http/pipes';
@@ -60,6 +60,7 @@ export class AccountStreamController {
   constructor(
     @Inject(DASHBOARD_HUB) private readonly hub: ChangeHub,
     @Inject(API_RESULTS) private readonly results: RiskResultReader,
+    @Inject(API_ACCOUNTS) private readonly accounts: Pick<AccountsService, 'healthOf'>,
     @Inject(DASHBOARD_STREAM_OPTIONS) private readonly opts: AccountStreamOptions,
     @Inject(DASHBOARD_SUBSCRIBERS) private readonly subscribers: Set<ServerResponse>,
     @Inject(API_LOG) private readonly log: ApiLogFn,
@@ -168,7 +169,7 @@ export class AccountStreamController {
     try {
       const r = await this.results.latest(owner);
       if (!r) return; // nothing stored yet: the first stored change brings an event
-      write(`id: ${id}\nevent: health\ndata: ${toWireJson(healthView(r))}\n\n`);
+      write(`id: ${id}\nevent: health\ndata: ${toWireJson(await this.accounts.healthOf(r))}\n\n`);
     } catch (err) {
       this.log('api.stream-error', { owner, error: err instanceof Error ? err.message : String(err) });
       write(`event: error\ndata: ${toWireJson({ error: 'the stored result could not be read' })}\n\n`);

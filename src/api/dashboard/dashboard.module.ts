@@ -8,6 +8,7 @@ import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationShutd
 import type { Redis } from 'ioredis';
 import type { ServerResponse } from 'node:http';
 import { redisKeys } from '../../indexer/redis/keys';
+import { AccountsModule } from '../accounts/accounts.module';
 import type { ApiConfig } from '../api.config';
 import { API_CONFIG, API_LOG, API_REDIS } from '../api.tokens';
 import type { ApiLogFn } from '../http/exception.filter';
@@ -38,6 +39,8 @@ class DashboardLifecycle implements BeforeApplicationShutdown, OnApplicationShut
 }
 
 @Module({
+  // The account stream sends the health answer of `AccountsService` (scenario grid included).
+  imports: [AccountsModule],
   controllers: [AccountStreamController, DashboardController],
   providers: [
     { provide: DASHBOARD_STREAM_OPTIONS, useValue: DEFAULT_ACCOUNT_STREAM_OPTIONS },

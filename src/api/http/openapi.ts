@@ -67,6 +67,27 @@ export const HEALTH_VIEW: SchemaObject = {
     collateral: { type: 'array', items: { type: 'object' } },
     addons: { type: 'object' },
     stressReplays: { type: 'array', items: { type: 'object' } },
+    scenarioGrid: {
+      type: 'object',
+      nullable: true,
+      description:
+        'Portfolio P&L (USD) with every underlying moved by spotShockFractions[s] of its own spot shock under vol shock volShocks[v]: pnlUsd[v][s]. Null when the market, parameter set or positions of the result’s block are no longer held.',
+      required: ['spotShockFractions', 'volShocks', 'pnlUsd', 'worst'],
+      properties: {
+        spotShockFractions: { type: 'array', items: { type: 'number' }, example: [-1, -0.5, 0, 0.5, 1] },
+        volShocks: { type: 'array', items: { type: 'string' }, example: ['down', 'none', 'up'] },
+        pnlUsd: { type: 'array', items: { type: 'array', items: { type: 'number' } } },
+        worst: {
+          type: 'object',
+          description: 'The lowest cell (the first in row-major order on a tie).',
+          properties: {
+            volIndex: { type: 'integer' },
+            spotIndex: { type: 'integer' },
+            pnlUsd: { type: 'number' },
+          },
+        },
+      },
+    },
     computedAtMs: { type: 'integer' },
   },
 };
