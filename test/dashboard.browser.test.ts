@@ -99,6 +99,13 @@ async function expectPageMatches(h: WireHealth): Promise<void> {
   expect(await firstColumn('#by-underlying')).toEqual(h.byUnderlying.map((u) => u.underlying));
   expect(await firstColumn('#greeks')).toEqual(h.greeks.byUnderlying.map((u) => u.underlying));
   expect(await firstColumn('#stress')).toEqual(h.stressReplays.map((r) => r.name));
+  // The heat map: one row per vol shock, the API's worst cell marked (and only it).
+  const grid = h.scenarioGrid as { pnlUsd: number[][]; worst: { volIndex: number; spotIndex: number } };
+  const heatRows = page.locator('#heatmap tbody tr');
+  expect(await heatRows.count()).toBe(grid.pnlUsd.length);
+  expect(await page.locator('#heatmap td.worst').count()).toBe(1);
+  const worstCell = heatRows.nth(grid.worst.volIndex).locator('td').nth(grid.worst.spotIndex);
+  expect(await worstCell.getAttribute('class')).toContain('worst');
 }
 
 beforeAll(async () => {

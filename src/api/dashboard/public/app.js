@@ -113,9 +113,9 @@ function renderBars(h) {
 function renderHeatmap(h) {
   const box = $('#heatmap');
   const grid = h.scenarioGrid;
-  // Expected shape (not yet in the stored result): { spotShockFractions: number[], volShocks: string[],
-  // pnlUsd: number[][] } with pnlUsd[v][s] the portfolio P&L when every underlying moves by
-  // spotShockFractions[s] of its own spot shock under vol shock volShocks[v].
+  // The health answer's grid (null when the API no longer holds the result's market): { spotShockFractions:
+  // number[], volShocks: string[], pnlUsd: number[][], worst } with pnlUsd[v][s] the portfolio P&L when every
+  // underlying moves by spotShockFractions[s] of its own spot shock under vol shock volShocks[v].
   if (!grid || !Array.isArray(grid.pnlUsd) || !Array.isArray(grid.spotShockFractions)) {
     box.replaceChildren(
       el(
@@ -146,7 +146,9 @@ function renderHeatmap(h) {
   head.append(el('th', { scope: 'col' }, 'vol \\ spot'));
   for (const f of grid.spotShockFractions)
     head.append(el('th', { scope: 'col' }, `${f > 0 ? '+' : ''}${formatNumber(f, 2)}`));
-  table.append(el('thead')).append(head);
+  const thead = el('thead');
+  thead.append(head);
+  table.append(thead);
   const body = el('tbody');
   grid.pnlUsd.forEach((row, v) => {
     const tr = el('tr');
