@@ -127,6 +127,7 @@ export async function runScenario(
   opts: DemoOptions,
   say: Say,
   failed: () => NetmarginError | null,
+  hooks: { afterPath?: () => Promise<void> } = {},
 ): Promise<DemoRun> {
   const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 3 });
   redis.on('error', () => undefined);
@@ -212,6 +213,7 @@ export async function runScenario(
     });
     path.catch(() => undefined); // reported through unlessFailed
     await unlessFailed(path);
+    await hooks.afterPath?.();
     say('market: path done; waiting for the system to settle');
     const settleStart = Date.now();
     while (Date.now() - activityAt < opts.quietMs && Date.now() - settleStart < opts.maxSettleMs) {
