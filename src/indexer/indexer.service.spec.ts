@@ -29,7 +29,8 @@ class FakeChain {
   }
   client(): PublicClient {
     return {
-      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => {
+      getBlock: async ({ blockNumber: asked, blockTag }: { blockNumber?: bigint; blockTag?: 'latest' }) => {
+        const blockNumber = blockTag === 'latest' ? this.tip : (asked as bigint);
         if (blockNumber > this.tip) throw new BlockNotFoundError({ blockNumber });
         return { number: blockNumber, hash: this.hash(blockNumber), parentHash: this.hash(blockNumber - 1n) };
       },
@@ -141,7 +142,7 @@ describe('IndexerService', () => {
     expect(asked).toEqual([`risk-${alice}-10`, `risk-${bob}-10`, `risk-${alice}-14`, `refresh-${bob}-14`]);
   });
 
-  it('drops a refresh or an advance for a block the chain no longer has', async () => {
+  it('moves a refresh for a block the chain no longer has to the block now at that height; drops such an advance', async () => {
     const { chain, service, store, asked } = setup(() => 1n);
     const old = { number: 12n, hash: chain.hash(12n) };
     chain.forkAt = 11n;
@@ -149,7 +150,8 @@ describe('IndexerService', () => {
     expect(await service.handleRefresh(alice, old)).toBe('stale');
     expect(await service.handleAdvance(old)).toBe('stale');
     expect(await store.entries()).toEqual(new Map());
-    expect(asked).toEqual([]);
+    expect(asked).toEqual([`refresh-${alice}-12`]);
+    expect(chain.hash(12n)).not.toBe(old.hash);
     expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
   });
 
@@ -167,7 +169,7 @@ describe('IndexerService', () => {
     expect(await store.head()).toEqual(replaced);
   });
 
-  it('drops a refresh or an advance for a block above the tip of a chain a reorg shortened, and heals below it', async () => {
+  it('moves a refresh above the tip of a chain a reorg shortened to the head, drops such an advance, and heals below it', async () => {
     const { chain, service, store, asked } = setup((o, b) => (o === alice ? b : 7n));
     await service.handleRefresh(bob, 10n);
     await service.handleRefresh(alice, 12n);
@@ -176,6 +178,7 @@ describe('IndexerService', () => {
     chain.branch = 1;
     chain.tip = 11n;
     expect(await service.handleRefresh(bob, { number: 12n, hash: chain.hash(12n) })).toBe('stale');
+    expect(asked.slice(-1)).toEqual([`refresh-${bob}-11`]);
     expect(await service.handleAdvance({ number: 12n, hash: chain.hash(12n) })).toBe('stale');
     expect(await service.handleRefresh(bob, { number: 11n, hash: chain.hash(11n) })).toBe('unchanged');
     expect(await service.handleAdvance({ number: 11n, hash: chain.hash(11n) })).toBe('changed');

@@ -188,7 +188,14 @@ export class IndexerService {
       return this.handleRefresh(owner, ref);
     }
     const block = await this.blockAt(blockNumber);
-    if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) return 'stale'; // reorged away
+    if (!block || (typeof at !== 'bigint' && block.hash !== at.hash)) {
+      // Reorged away. The change that asked for this refresh may sit in a block that survived, and
+      // nothing else may ask again: move the request to the block now at that height (or the head of
+      // a chain the reorg shortened). A request is never dropped, only moved to the chain as it is.
+      const now = block ? { number: blockNumber, hash: block.hash } : await this.headRef();
+      await this.deps.jobs.refresh(owner, now);
+      return 'stale';
+    }
     const { holders, ahead } = await this.holdersAt(owner, blockNumber);
     if (ahead) {
       // Ownership is known past this block: read where it is known (that state includes this block's).
@@ -247,6 +254,12 @@ export class IndexerService {
       if (err instanceof BlockNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /** The chain's head block now. */
+  private async headRef(): Promise<BlockRef> {
+    const b = await this.deps.client.getBlock({ blockTag: 'latest' });
+    return { number: b.number ?? 0n, hash: b.hash ?? ('0x' as Hex) };
   }
 
   /** The canonical block at `blockNumber` now. */
