@@ -86,6 +86,9 @@ export interface DemoRun {
   moves: bigint[];
 }
 
+/** Accounts named per attestation line (the rest are counted). */
+const ATTESTED_SHOWN = 4;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Prints what `o` holds; returns true when it held any activity (not counting the margin table). */
@@ -97,12 +100,17 @@ export function narrate(o: Observed, watcher: Watcher, say: Say): boolean {
       t.forEach((l) => say(l));
     }
   }
-  for (const a of o.attestations)
+  for (const a of o.attestations) {
+    const shown = a.accounts
+      .slice(0, ATTESTED_SHOWN)
+      .map((x) => `${x.persona} (MM ${usd(x.mmUsd6)} @${x.attestedBlock})`);
+    const more = a.accounts.length - shown.length;
     say(
-      `attestation: tx ${a.tx} in block ${a.block}, ${a.accounts.length} account(s): ${a.accounts
-        .map((x) => `${x.persona} (MM ${usd(x.mmUsd6)} @${x.attestedBlock})`)
-        .join(', ')}`,
+      `attestation: tx ${a.tx} in block ${a.block}, ${a.accounts.length} account(s): ${shown.join(', ')}${
+        more > 0 ? `, +${more} more` : ''
+      }`,
     );
+  }
   for (const e of o.feed)
     say(
       `shortfall event ${e.id}: ${watcher.persona(e.owner)} ${e.previousHealth ?? 'new'} → ${e.health} (${e.reason}), shortfall ${usd(e.shortfallUsd6)} at block ${e.blockNumber}`,
