@@ -123,6 +123,7 @@ describe('/ready', () => {
       NETMARGIN_MANIFEST: manifestPath,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       NETMARGIN_RPC_URLS: `http://127.0.0.1:${rpcPort}`,
+      API_ADMIN_TOKEN: TOKEN,
     });
     try {
       const res = await request(down.url).get('/ready');
@@ -132,6 +133,14 @@ describe('/ready', () => {
       expect(body.details.redis!.status).toBe('down');
       expect(body.details.rpc!.status).toBe('down');
       expect(body.details.indexer!.status).toBe('down');
+      const metrics = await request(down.url).get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toMatch(/^netmargin_dependency_up\{dependency="redis"\} 0$/m);
+      expect(metrics.text).toMatch(/^netmargin_dependency_up\{dependency="rpc"\} 0$/m);
+      const board = await request(down.url).get('/queues/api/queues').set('authorization', `Bearer ${TOKEN}`);
+      expect(board.status).toBe(503);
+      expect(board.body.error.code).toBe('STORE_UNAVAILABLE');
+      // The outage is answered, not fatal: the process still serves.
       expect((await request(down.url).get('/health')).status).toBe(200);
     } finally {
       await stopApiProcess(down);

@@ -11,12 +11,14 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OwnerPositions } from '../../indexer/indexer.service';
 import { QUEUE_NAMES, queuePrefix } from '../../indexer/queues';
 import { redisKeys } from '../../indexer/redis/keys';
 import type { RedisReorgStore } from '../../indexer/redis/redis-store';
 import { PIPELINE_QUEUE_NAMES } from '../../pipeline/queues';
 import type { ApiConfig } from '../api.config';
+import { toWireJson } from '../http/wire';
 import { API_CONFIG, API_POSITIONS, API_REDIS } from '../api.tokens';
 import type { Env } from '../partners/partners.config';
 import { apiChain } from '../partners/partners.module';
@@ -28,6 +30,25 @@ import { OpsService } from './ops.service';
 const OPS_CONFIG = 'api.ops.config';
 const OPS_QUEUES = 'api.ops.queues';
 const OPS_BOARD = 'api.ops.board';
+
+function redisAnswers(ops: OpsService) {
+  return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    ops.pingRedis().then(next, (err: unknown) => {
+      res.statusCode = 503;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(
+        toWireJson({
+          error: {
+            code: 'STORE_UNAVAILABLE',
+            message: `Redis does not answer: ${err instanceof Error ? err.message : String(err)}`,
+            field: null,
+            hint: 'Check REDIS_URL and that Redis runs; /ready shows the same check.',
+          },
+        }),
+      );
+    });
+  };
+}
 
 class OpsLifecycle implements OnApplicationShutdown {
   constructor(@Inject(OPS_QUEUES) private readonly queues: Queue[]) {}
@@ -54,8 +75,9 @@ export class OpsModule {
             const prefix = queuePrefix(config.network);
             // Read-only use: depths and the board; one duplicate connection shared by the queues.
             const connection = redis.duplicate({ maxRetriesPerRequest: null }).on('error', () => undefined);
-            return [...QUEUE_NAMES, ...PIPELINE_QUEUE_NAMES].map(
-              (name) => new Queue(name, { connection, prefix }),
+            // An unheard 'error' event would end the process; an outage shows in /ready and the metrics.
+            return [...QUEUE_NAMES, ...PIPELINE_QUEUE_NAMES].map((name) =>
+              new Queue(name, { connection, prefix }).on('error', () => undefined),
             );
           },
         },
@@ -80,8 +102,8 @@ export class OpsModule {
         },
         {
           provide: OPS_BOARD,
-          inject: [HttpAdapterHost, OPS_QUEUES, OPS_CONFIG],
-          useFactory: (host: HttpAdapterHost, queues: Queue[], o: OpsConfig) => {
+          inject: [HttpAdapterHost, OPS_QUEUES, OPS_CONFIG, OPS_SERVICE],
+          useFactory: (host: HttpAdapterHost, queues: Queue[], o: OpsConfig, ops: OpsService) => {
             const server = new ExpressAdapter();
             server.setBasePath('/queues');
             createBullBoard({
@@ -90,6 +112,8 @@ export class OpsModule {
               serverAdapter: server as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
             });
             host.httpAdapter.use('/queues', requireAdmin(o.adminCheck));
+            // The queues wait for Redis forever (BullMQ connections retry without limit): answer 503 instead.
+            host.httpAdapter.use('/queues', redisAnswers(ops));
             host.httpAdapter.use('/queues', server.getRouter());
             return true;
           },
