@@ -2,8 +2,9 @@
  * `npm run demo` as a user runs it (`src/demo/demo.ts` under tsx, a child process): `--fast` runs to
  * its end and prints each section (start-up steps with ✓, the dashboard URL, the first attestations,
  * market steps, margin tables, attestations, shortfall events, a liquidation, the summary); Ctrl-C
- * (SIGINT) during the run stops every process it started (the API and the devnet stop answering);
- * `--help` and a bad option answer without starting anything.
+ * (SIGINT) during the run stops every process it started (the API and the devnet stop answering); a
+ * child killed during the run ends the demo with exit code 1 and its last lines; `--help` and a bad
+ * option answer without starting anything.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -86,6 +87,24 @@ describe('npm run demo', () => {
       expect(demo.lines).toContain('stopped');
       expect(await answers(dashboard)).toBe(false);
       expect(await answers(rpc, '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}')).toBe(false);
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    }
+  }, 240_000);
+
+  it('a child that stops on its own is reported with its last lines and ends the demo', async () => {
+    const demo = startDemo(['--steps', '60', '--speed', '1', '--no-liquidator']);
+    try {
+      const poster = await demo.waitFor(/^✓ poster, pid [0-9]+ /, 180_000);
+      await demo.waitFor(/^ {2}dashboard /, 60_000);
+      expect(demo.lines.some((l) => l.startsWith('✓ reference liquidator'))).toBe(false);
+      const pid = Number(/pid ([0-9]+)/.exec(poster)![1]);
+      process.kill(-pid, 'SIGKILL'); // the poster's own process group, started by the demo
+      expect(await demo.exited).toBe(1);
+      const out = demo.lines.join('\n');
+      expect(out).toMatch(/^demo failed: The poster stopped on its own \(SIGKILL\)\. Its last lines:$/m);
+      expect(out).toMatch(/"event":"poster.started"/);
+      expect(demo.lines).toContain('stopped');
     } finally {
       if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
     }

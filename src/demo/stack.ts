@@ -301,7 +301,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // are too short for the scheduled re-estimation's window.
       NETMARGIN_PARAMS_EVERY_MS: '0',
     });
-    await timed('worker (indexer roles + risk)', () =>
+    await timed(`worker (indexer roles + risk), pid ${worker.child.pid}`, () =>
       Promise.all([
         worker.waitFor('the risk role', (j) => j.event === 'risk-started', 120_000),
         worker.waitFor('its first sync', (j) => j.event === 'runner.following', 120_000),
@@ -312,9 +312,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       NETMARGIN_POSTER_RELAYER_KEY: personaKey(d, 'fresh-wallet'),
       NETMARGIN_POSTER_POLL_MS: '500',
     });
-    await timed('poster', () => poster.waitFor('its start', (j) => j.event === 'poster.started', 60_000));
+    await timed(`poster, pid ${poster.child.pid}`, () =>
+      poster.waitFor('its start', (j) => j.event === 'poster.started', 60_000),
+    );
     const api = child('API', 'src/api.ts', { ...common, API_HOST: '127.0.0.1', API_PORT: '0' });
-    const listening = await timed('API (feed, dashboard)', () =>
+    const listening = await timed(`API (feed, dashboard), pid ${api.child.pid}`, () =>
       api.waitFor('listening', (j) => j.event === 'api-listening', 60_000),
     );
     const apiUrl = String(listening.url);
@@ -331,7 +333,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         LIQUIDATOR_START_FROM: '0',
       });
       const l = liquidator;
-      await timed('reference liquidator', () =>
+      await timed(`reference liquidator, pid ${l.child.pid}`, () =>
         l.waitFor(
           'its connection to the feed',
           (j) => j.event === 'caught-up' || j.event === 'connecting',
