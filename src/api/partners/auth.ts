@@ -5,7 +5,7 @@
  * the nonce and the counter in one atomic Lua script, one round trip per request.
  */
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../../indexer/redis/keys';
+import { redisKeys, type PartnerKeys } from '../../indexer/redis/keys';
 import { ApiError } from '../http/errors';
 import type { PartnersConfig } from './partners.config';
 import { bodySha256, NONCE_PATTERN, PARTNER_HEADERS, signatureMatches, stringToSign } from './signing';
@@ -46,7 +46,7 @@ function header(req: PartnerRequest, name: string): string | undefined {
 }
 
 export class PartnerAuth {
-  private readonly prefix: string;
+  private readonly keys: PartnerKeys;
   private readonly redis: AdmitRedis;
 
   constructor(
@@ -55,7 +55,7 @@ export class PartnerAuth {
     private readonly config: PartnersConfig,
     private readonly nowMs: () => number = Date.now,
   ) {
-    this.prefix = `${redisKeys(network).prefix}partners:`;
+    this.keys = redisKeys(network).partners;
     if (!('nmPartnerAdmit' in redis))
       redis.defineCommand('nmPartnerAdmit', { numberOfKeys: 2, lua: ADMIT_LUA });
     this.redis = redis as AdmitRedis;
@@ -134,8 +134,8 @@ export class PartnerAuth {
     const windowMs = this.config.rateWindowMs;
     const window = Math.floor(this.nowMs() / windowMs);
     const [admitted, pttl] = await this.redis.nmPartnerAdmit(
-      `${this.prefix}nonce:${key.id}:${nonce!}`,
-      `${this.prefix}rate:${key.id}:${window}`,
+      this.keys.nonce(key.id, nonce!),
+      this.keys.rate(key.id, window),
       (2 * this.config.maxSkewSec + 1) * 1000,
       key.ratePerWindow,
       windowMs,

@@ -119,8 +119,17 @@ export interface PipelineKeys {
   metrics: string;
 }
 
+/** Keys of the API's partner authentication (`src/api/partners/auth.ts`). */
+export interface PartnerKeys {
+  /** String with a TTL of twice the allowed clock skew: a (key id, nonce) already used. */
+  nonce(keyId: string, nonce: string): string;
+  /** Counter with a TTL of one window: requests of a key id in a rate-limit window. */
+  rate(keyId: string, window: number): string;
+}
+
 export interface RedisKeys {
   prefix: string;
+  partners: PartnerKeys;
   reorgStore(name: string): ReorgStoreKeys;
   priceHistory: PriceHistoryKeys;
   indexer: IndexerKeys;
@@ -135,6 +144,11 @@ export function redisKeys(network: string): RedisKeys {
   const assetPrefix = `${prefix}ph:asset:`;
   return {
     prefix,
+    // Key ids and nonces are checked by the partner authentication before a key is built.
+    partners: {
+      nonce: (keyId, nonce) => `${prefix}partners:nonce:${keyId}:${nonce}`,
+      rate: (keyId, window) => `${prefix}partners:rate:${keyId}:${window}`,
+    },
     reorgStore(name: string): ReorgStoreKeys {
       const base = `${prefix}store:${segment('store name', name)}:`;
       return {
