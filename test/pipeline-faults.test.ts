@@ -237,6 +237,10 @@ describe('risk workers under faults', () => {
     expect(Number((await conn.hget(redisKeys(network).pipeline.metrics, 'risk_failed')) ?? '0')).toBe(0);
     risk.child.kill('SIGTERM');
     expect(await risk.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    // Every connection closed while Redis still answers, then the server.
+    await closeQueues(queues);
+    await closePipelineQueues(pipelineQueues);
+    await results.close();
     await conn.quit();
     process.kill(server.pid!, 'SIGKILL');
   }, 300_000);
