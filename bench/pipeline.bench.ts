@@ -158,15 +158,23 @@ function cpuSeconds(pid: number | undefined): number | null {
 }
 
 let stopping = false;
+let signalled = false;
 /** Children to stop when the benchmark is interrupted (each is its own process group). */
 const running: ChildProcess[] = [];
+/** What an interrupted run still has to release: the network's Redis keys and the devnet. */
+const interrupted: (() => Promise<unknown>)[] = [];
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, () => {
+    signalled = true;
     stopping = true;
     for (const c of running)
       if (c.exitCode === null && c.signalCode === null && c.pid !== undefined)
         process.kill(-c.pid, 'SIGKILL');
-    process.exit(130);
+    const bounded = Promise.race([
+      Promise.allSettled(interrupted.map((f) => f())),
+      new Promise((r) => setTimeout(r, 10_000)),
+    ]);
+    void bounded.then(() => process.exit(130));
   });
 
 async function main(): Promise<void> {
@@ -177,6 +185,10 @@ async function main(): Promise<void> {
   let devnet: Devnet | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'nm-bench-pipeline-'));
   const abort = new AbortController();
+  interrupted.push(
+    () => deleteKeys(redis, keys.prefix),
+    async () => devnet?.stop(),
+  );
   try {
     devnet = await startDevnet({ port: await getFreePort(), blockTimeSec: 0, manifestPath: null });
     const m: DeploymentManifest = devnet.manifest;
@@ -583,6 +595,7 @@ async function publishParams(
 main().then(
   () => process.exit(0),
   (err: unknown) => {
+    if (signalled) return; // interrupted: the signal handler cleans up and exits
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
