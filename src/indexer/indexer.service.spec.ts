@@ -286,14 +286,39 @@ describe('IndexerService', () => {
     expect(await store.head()).toEqual({ number: 10n, hash: chain.hash(10n) });
   });
 
-  it('re-asks a refresh at the block the identity index is built through when it is past the refresh', async () => {
-    const { service, store, asked } = setup(() => 1n);
+  it('reads at the block the identity index is built through when it is past the refresh', async () => {
+    const { service, store, asked } = setup((_o, b) => b);
     await service.backfill(1n, 20n); // the index now holds ownership through block 20
     asked.length = 0;
-    expect(await service.handleRefresh(alice, 15n)).toBe('stale');
-    expect(asked).toEqual([`refresh-${alice}-20`]);
-    expect(await store.get(alice)).toBeUndefined();
-    expect(await service.handleRefresh(alice, 20n)).toBe('changed');
+    expect(await service.handleRefresh(alice, 15n)).toBe('changed');
+    const stored = await store.get(alice);
+    expect(stored?.blockNumber).toBe(20n);
+    expect(balanceOf(stored?.value)).toBe('20');
+    expect(asked).toEqual([`risk-${alice}-20`]);
+  });
+
+  it('never drops a write when the head moves past its block while the value is read: re-asks at the head', async () => {
+    const { service, store, asked, chain } = setup((_o, b) => b);
+    const adapter = (service as unknown as { deps: { adapters: ProtocolAdapter[] } }).deps.adapters[0]!;
+    const read = adapter.readPositions.bind(adapter);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let reading: () => void = () => undefined;
+    const started = new Promise<void>((r) => (reading = r));
+    (adapter as { readPositions: ProtocolAdapter['readPositions'] }).readPositions = async (c, h, b) => {
+      reading();
+      await gate;
+      return read(c, h, b);
+    };
+    const slow = service.handleRefresh(alice, 10n);
+    await started; // alice's read at 10 is in flight
+    await service.handleAdvance({ number: 12n, hash: chain.hash(12n) });
+    release();
+    expect(await slow).toBe('changed');
+    expect(await store.get(alice)).toBeUndefined(); // not written below the head…
+    expect(asked).toContain(`refresh-${alice}-12`); // …but asked for again at the head
+    expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
+    expect((await store.get(alice))?.blockNumber).toBe(12n);
   });
 
   it('refuses to write when the chain no longer has the block the store rests on', async () => {

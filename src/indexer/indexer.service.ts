@@ -196,13 +196,23 @@ export class IndexerService {
       await this.deps.jobs.refresh(owner, now);
       return 'stale';
     }
+    let target = { number: blockNumber, hash: block.hash, parentHash: block.parentHash };
     const { holders, ahead } = await this.holdersAt(owner, blockNumber);
     if (ahead) {
-      // Ownership is known past this block: read where it is known (that state includes this block's).
-      await this.deps.jobs.refresh(owner, ahead);
-      return 'stale';
+      // Ownership is known past this block (a later range applied its Transfers): read where it is
+      // known, in this job (re-asking would chase an index that keeps moving while ranges run). The
+      // state there includes this block's changes.
+      const aheadBlock = await this.blockAt(ahead.number);
+      if (!aheadBlock || aheadBlock.hash !== ahead.hash) {
+        await this.deps.jobs.refresh(
+          owner,
+          aheadBlock ? { number: ahead.number, hash: aheadBlock.hash } : await this.headRef(),
+        );
+        return 'stale';
+      }
+      target = { number: ahead.number, hash: ahead.hash, parentHash: aheadBlock.parentHash };
     }
-    const value = await this.readHolders(owner, holders, blockNumber);
+    const value = await this.readHolders(owner, holders, target.number);
     const current = await this.deps.store.get(owner);
     // Unchanged only while the stored value's block is on the chain. One stamped with a dropped block is
     // written again (the write heals first): the heal's re-ask of this owner at this block would be
@@ -213,10 +223,10 @@ export class IndexerService {
       (await this.onChain({ number: current.blockNumber, hash: current.blockHash }))
     )
       return 'unchanged';
-    const ref = { number: blockNumber, hash: block.hash };
+    const ref = { number: target.number, hash: target.hash };
     // Ask first, write second: a crash in between re-runs into the same (deduplicated) risk job id.
     await this.deps.jobs.risk(owner, ref);
-    await this.serialized(() => this.write(ref, block.parentHash, { key: owner, value }));
+    await this.serialized(() => this.write(ref, target.parentHash, { key: owner, value }));
     return 'changed';
   }
 
@@ -443,7 +453,13 @@ export class IndexerService {
       if (writes.length > 0) await store.amendHead(block, writes);
       return;
     }
-    if (block.number < head.number) return; // stale; checked before reading, re-checked under the lock
+    if (block.number < head.number) {
+      // The head moved past this block while the value was read (another refresh or an advance ran
+      // meanwhile: refresh jobs run concurrently in the writing process). Never drop the write: ask
+      // for the owner again at the head, whose state includes this block's.
+      if (w) await this.deps.jobs.refresh(getAddress(w.key), head);
+      return;
+    }
     let tip = head;
     for (let from = head.number + 1n; from < block.number; from += BigInt(BRIDGE_BATCH)) {
       const count = Math.min(BRIDGE_BATCH, Number(block.number - from));
