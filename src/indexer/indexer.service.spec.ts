@@ -50,12 +50,13 @@ function fakeAdapter(balance: (owner: Address, block: bigint) => bigint): Protoc
         kind: 'owner' as const,
         owner,
       })),
-    readPositions: async (_c, holder, blockNumber): Promise<AdapterReadResult> => ({
+    readPositions: async (c, holder, blockNumber): Promise<AdapterReadResult> => ({
       protocol: 'aave-v3',
       owner: holder.owner,
       positions: [],
       blockNumber,
-      blockHash: hashOf(blockNumber),
+      // Like the real adapters: the hash of the block the read was pinned to, as the chain has it now.
+      blockHash: (await (c as unknown as PublicClient).getBlock({ blockNumber })).hash,
       attributes: { balance: balance(holder.owner, blockNumber).toString() },
     }),
   };
@@ -73,12 +74,13 @@ function fakeVenue(token: Address): ProtocolAdapter {
         kind: 'account' as const,
         accountId: BigInt(l.topics[3]!),
       })),
-    readPositions: async (_c, holder, blockNumber): Promise<AdapterReadResult> => ({
+    readPositions: async (c, holder, blockNumber): Promise<AdapterReadResult> => ({
       protocol: 'perps',
       owner: holder.owner,
       positions: [],
       blockNumber,
-      blockHash: hashOf(blockNumber),
+      // Like the real adapters: the hash of the block the read was pinned to, as the chain has it now.
+      blockHash: (await (c as unknown as PublicClient).getBlock({ blockNumber })).hash,
       attributes: { accounts: holder.accountIds.join(',') },
     }),
   };
@@ -319,6 +321,29 @@ describe('IndexerService', () => {
     expect(asked).toContain(`refresh-${alice}-12`); // …but asked for again at the head
     expect(await service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) })).toBe('changed');
     expect((await store.get(alice))?.blockNumber).toBe(12n);
+  });
+
+  it('moves a refresh whose block a reorg replaced while the adapters read it, storing nothing under the wrong hash', async () => {
+    const { service, store, asked, chain } = setup((_o, b) => b);
+    const adapter = (service as unknown as { deps: { adapters: ProtocolAdapter[] } }).deps.adapters[0]!;
+    const read = adapter.readPositions.bind(adapter);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let reading: () => void = () => undefined;
+    const started = new Promise<void>((r) => (reading = r));
+    (adapter as { readPositions: ProtocolAdapter['readPositions'] }).readPositions = async (c, h, b) => {
+      reading();
+      await gate;
+      return read(c, h, b);
+    };
+    const refresh = service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) });
+    await started;
+    chain.forkAt = 11n; // block 12 is replaced while it is being read
+    chain.branch = 1;
+    release();
+    expect(await refresh).toBe('stale');
+    expect(await store.get(alice)).toBeUndefined();
+    expect(asked).toEqual([`refresh-${alice}-12`]);
   });
 
   it('refuses to write when the chain no longer has the block the store rests on', async () => {

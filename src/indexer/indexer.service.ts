@@ -212,7 +212,14 @@ export class IndexerService {
       }
       target = { number: ahead.number, hash: ahead.hash, parentHash: aheadBlock.parentHash };
     }
-    const value = await this.readHolders(owner, holders, target.number);
+    const { value, readAt } = await this.readHolders(owner, holders, target.number);
+    const moved = readAt.find((h) => h !== target.hash);
+    if (moved) {
+      // The adapters read another block at this height (a reorg landed after the checks above):
+      // move the request to the block the chain holds now rather than store a value under the wrong hash.
+      await this.deps.jobs.refresh(owner, { number: target.number, hash: moved });
+      return 'stale';
+    }
     const current = await this.deps.store.get(owner);
     // Unchanged only while the stored value's block is on the chain. One stamped with a dropped block is
     // written again (the write heals first): the heal's re-ask of this owner at this block would be
@@ -281,7 +288,7 @@ export class IndexerService {
   /** Every adapter's positions for `owner` at `blockNumber` (what `handleRefresh` stores). */
   async readOwner(owner: Address, blockNumber: bigint): Promise<OwnerPositions> {
     const { holders } = await this.holdersAt(owner, blockNumber);
-    return this.readHolders(owner, holders, blockNumber);
+    return (await this.readHolders(owner, holders, blockNumber)).value;
   }
 
   /**
@@ -305,22 +312,26 @@ export class IndexerService {
     });
   }
 
+  /** The adapters' reads for the holders, with the block hash each read was pinned to. */
   private async readHolders(
     owner: Address,
     holders: PositionHolder[],
     blockNumber: bigint,
-  ): Promise<OwnerPositions> {
+  ): Promise<{ value: OwnerPositions; readAt: Hex[] }> {
     const client = this.deps.client as unknown as Client;
     const reads = await Promise.all(
       this.deps.adapters.map((a, i) => a.readPositions(client, holders[i] as PositionHolder, blockNumber)),
     );
     return {
-      owner,
-      protocols: reads.map((r) => ({
-        protocol: r.protocol,
-        positions: r.positions,
-        attributes: r.attributes,
-      })),
+      value: {
+        owner,
+        protocols: reads.map((r) => ({
+          protocol: r.protocol,
+          positions: r.positions,
+          attributes: r.attributes,
+        })),
+      },
+      readAt: reads.map((r) => r.blockHash),
     };
   }
 
