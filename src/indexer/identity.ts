@@ -51,6 +51,8 @@ export class IdentityIndex {
   private readonly byToken = new Map<string, AdapterProtocol>();
   private readonly ownerOfAccount = new Map<string, Address>();
   private readonly accountsOfOwner = new Map<Address, Map<AdapterProtocol, Set<bigint>>>();
+  /** Per owner, the newest block with a `Transfer` from or to it (of the logs applied). */
+  private readonly lastMove = new Map<Address, bigint>();
 
   constructor(ownables: readonly Ownable[]) {
     for (const o of ownables) this.byToken.set(o.token.toLowerCase(), o.protocol);
@@ -74,21 +76,42 @@ export class IdentityIndex {
   applyLogs(logs: readonly Log[]): AccountMove[] {
     const moved: AccountMove[] = [];
     for (const log of logs) {
-      const protocol = this.byToken.get(log.address.toLowerCase());
-      if (!protocol) continue;
-      let d;
-      try {
-        d = decodeEventLog({ abi: erc721Abi, eventName: 'Transfer', data: log.data, topics: log.topics });
-      } catch {
-        continue;
-      }
-      const from = getAddress(d.args.from);
-      const to = getAddress(d.args.to);
-      const id = d.args.tokenId;
+      const move = this.decodeMove(log);
+      if (!move) continue;
+      const { protocol, accountId: id, from, to } = move;
       this.setOwner(protocol, id, to === zeroAddress ? null : to);
-      moved.push({ protocol, accountId: id, from, to });
+      moved.push(move);
+      if (log.blockNumber !== null && log.blockNumber !== undefined)
+        for (const who of [from, to]) {
+          const prev = this.lastMove.get(who);
+          if (prev === undefined || log.blockNumber > prev) this.lastMove.set(who, log.blockNumber);
+        }
     }
     return moved;
+  }
+
+  /**
+   * The account moves these logs carry, without applying them: who lost and who gained an account in
+   * a range, whether or not the index has already applied it (a refresh may have synced past it).
+   */
+  movesIn(logs: readonly Log[]): AccountMove[] {
+    return logs.map((l) => this.decodeMove(l)).filter((m): m is AccountMove => m !== undefined);
+  }
+
+  private decodeMove(log: Log): AccountMove | undefined {
+    const protocol = this.byToken.get(log.address.toLowerCase());
+    if (!protocol) return undefined;
+    try {
+      const d = decodeEventLog({ abi: erc721Abi, eventName: 'Transfer', data: log.data, topics: log.topics });
+      return {
+        protocol,
+        accountId: d.args.tokenId,
+        from: getAddress(d.args.from),
+        to: getAddress(d.args.to),
+      };
+    } catch {
+      return undefined;
+    }
   }
 
   private setOwner(protocol: AdapterProtocol, id: bigint, owner: Address | null): void {
@@ -105,6 +128,11 @@ export class IdentityIndex {
     let ids = perProtocol.get(protocol);
     if (!ids) perProtocol.set(protocol, (ids = new Set()));
     ids.add(id);
+  }
+
+  /** The newest block in which an account moved to or from `owner` (undefined: never). */
+  lastMoveOf(owner: Address): bigint | undefined {
+    return this.lastMove.get(getAddress(owner));
   }
 
   ownerOf(protocol: AdapterProtocol, accountId: bigint): Address | undefined {

@@ -288,15 +288,52 @@ describe('IndexerService', () => {
     expect(await store.head()).toEqual({ number: 10n, hash: chain.hash(10n) });
   });
 
-  it('reads at the block the identity index is built through when it is past the refresh', async () => {
-    const { service, store, asked } = setup((_o, b) => b);
+  it('asks both sides of an account move in a range even when the index applied it earlier', async () => {
+    const token = getAddress('0x00000000000000000000000000000000000007e7');
+    const move = {
+      address: token,
+      blockNumber: 12n,
+      logIndex: 0,
+      data: '0x',
+      topics: [
+        toEventSelector('Transfer(address,address,uint256)'),
+        pad(alice, { size: 32 }),
+        pad(bob, { size: 32 }),
+        pad(toHex(7n), { size: 32 }),
+      ],
+    } as unknown as Log;
+    const { service, asked } = setup(() => 1n, [move], [fakeVenue(token)]);
+    await service.backfill(1n, 20n); // applies the move
+    asked.length = 0;
+    await service.backfill(10n, 15n); // the same move again: already applied, still both owners
+    expect(asked).toEqual(expect.arrayContaining([`refresh-${alice}-15`, `refresh-${bob}-15`]));
+  });
+
+  it('re-asks a refresh at the index block only for an owner whose accounts moved after the refresh block', async () => {
+    const token = getAddress('0x00000000000000000000000000000000000007e7');
+    const transfer = (from: Address, to: Address, block: bigint): Log =>
+      ({
+        address: token,
+        blockNumber: block,
+        logIndex: 0,
+        data: '0x',
+        topics: [
+          toEventSelector('Transfer(address,address,uint256)'),
+          pad(from, { size: 32 }),
+          pad(to, { size: 32 }),
+          pad(toHex(7n), { size: 32 }),
+        ],
+      }) as unknown as Log;
+    const { service, store, asked } = setup((_o, b) => b, [transfer(bob, alice, 18n)], [fakeVenue(token)]);
     await service.backfill(1n, 20n); // the index now holds ownership through block 20
     asked.length = 0;
-    expect(await service.handleRefresh(alice, 15n)).toBe('changed');
-    const stored = await store.get(alice);
-    expect(stored?.blockNumber).toBe(20n);
-    expect(balanceOf(stored?.value)).toBe('20');
-    expect(asked).toEqual([`risk-${alice}-20`]);
+    // Alice received the account at 18: at 15 she did not hold it, so she is read where the index is.
+    expect(await service.handleRefresh(alice, 15n)).toBe('stale');
+    expect(asked).toEqual([`refresh-${alice}-20`]);
+    expect(await store.get(alice)).toBeUndefined();
+    // Carol's holdings did not move: she is read at her own block, with no re-ask.
+    expect(await service.handleRefresh(carol, 15n)).toBe('changed');
+    expect((await store.get(carol))?.blockNumber).toBe(15n);
   });
 
   it('never drops a write when the head moves past its block while the value is read: re-asks at the head', async () => {

@@ -146,15 +146,17 @@ export class IndexerService {
       await this.syncIdentityUnlocked(fromBlock - 1n);
       // Transfers already applied (a re-run, or a range overlapping an earlier one) are skipped.
       const fresh = logs.filter((l) => (l.blockNumber ?? 0n) > this.identityThrough);
-      for (const move of this.identity.applyLogs(fresh)) {
-        for (const who of [move.from, move.to]) if (BigInt(who) !== 0n) owners.add(getAddress(who));
-      }
+      this.identity.applyLogs(fresh);
       if (toBlock > this.identityThrough) {
         this.identityThrough = toBlock;
         this.identityHash = toHash;
       }
       return this.identity;
     });
+    // Both sides of every account move in the range, applied now or earlier (a refresh may have synced
+    // the index past it): the owner who lost an account must be re-read too.
+    for (const move of identity.movesIn(logs))
+      for (const who of [move.from, move.to]) if (BigInt(who) !== 0n) owners.add(getAddress(who));
     for (const a of adapters) {
       for (const h of a.accountsFromLogs(logs)) {
         const owner = h.kind === 'owner' ? h.owner : identity.ownerOf(h.protocol, h.accountId);
@@ -196,21 +198,14 @@ export class IndexerService {
       await this.deps.jobs.refresh(owner, now);
       return 'stale';
     }
-    let target = { number: blockNumber, hash: block.hash, parentHash: block.parentHash };
+    const target = { number: blockNumber, hash: block.hash, parentHash: block.parentHash };
     const { holders, ahead } = await this.holdersAt(owner, blockNumber);
     if (ahead) {
-      // Ownership is known past this block (a later range applied its Transfers): read where it is
-      // known, in this job (re-asking would chase an index that keeps moving while ranges run). The
-      // state there includes this block's changes.
-      const aheadBlock = await this.blockAt(ahead.number);
-      if (!aheadBlock || aheadBlock.hash !== ahead.hash) {
-        await this.deps.jobs.refresh(
-          owner,
-          aheadBlock ? { number: ahead.number, hash: aheadBlock.hash } : await this.headRef(),
-        );
-        return 'stale';
-      }
-      target = { number: ahead.number, hash: ahead.hash, parentHash: aheadBlock.parentHash };
+      // Ownership is known past this block (a later range applied its Transfers): an account moved
+      // after it would be read for its new owner. Ask again where ownership is known; that state
+      // includes this block's changes.
+      await this.deps.jobs.refresh(owner, ahead);
+      return 'stale';
     }
     const { value, readAt } = await this.readHolders(owner, holders, target.number);
     const moved = readAt.find((h) => h !== target.hash);
@@ -293,9 +288,9 @@ export class IndexerService {
 
   /**
    * The owner's holders per adapter from the identity index brought up to `blockNumber`, and, when
-   * the index is already past that block (a later range applied its `Transfer`s), the block it is
-   * built through: an account moved after `blockNumber` would be read for its new owner there. Both
-   * are taken under the identity lock, so they agree with each other.
+   * the index is already past that block (a later range applied its `Transfer`s) and an account of
+   * this owner moved after it, the block the index is built through: reading at `blockNumber` would
+   * use the later ownership. Both are taken under the identity lock, so they agree with each other.
    */
   private holdersAt(
     owner: Address,
@@ -303,8 +298,14 @@ export class IndexerService {
   ): Promise<{ holders: PositionHolder[]; ahead: BlockRef | undefined }> {
     return this.identityLocked(async () => {
       await this.syncIdentityUnlocked(blockNumber);
+      // Only an owner whose accounts moved after the block reads differently at it: everyone else's
+      // holdings are the same at the block and at the index's (no re-ask, no chase of a moving index).
+      const moved = this.identity.lastMoveOf(owner);
       const ahead =
-        this.identityThrough > blockNumber && this.identityHash !== undefined
+        this.identityThrough > blockNumber &&
+        this.identityHash !== undefined &&
+        moved !== undefined &&
+        moved > blockNumber
           ? { number: this.identityThrough, hash: this.identityHash }
           : undefined;
       const holders = this.deps.adapters.map((a) => this.identity.holderFor(owner, a.protocol));
