@@ -1,7 +1,7 @@
 /**
  * Indexer benchmark: backfill of a large protocol history on the devnet, then live lag.
  *
- *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 1 --refresh-concurrency 1
+ *   npm run bench:indexer [-- --owners 3000 --chunk 100 --range-concurrency 2 --refresh-concurrency 4
  *                             --live-blocks 20 --block-time 1 --poll-ms 200 --sample 200
  *                             --owners-per-tx 10 --range-processes 1 --cpu-profile backfill.cpuprofile]
  *
@@ -86,11 +86,9 @@ function arg(name: string, fallback: number): number {
 
 const OWNERS = arg('owners', 3_000);
 const CHUNK_BLOCKS = BigInt(arg('chunk', 100));
-// One range at a time: a range job that starts before the ranges below it are applied syncs identity
-// from the start block in ONE eth_getLogs of every account Transfer (syncIdentity is not chunked);
-// on this history that answer is ≈ 10.8 MB, over viem's 10 MB response limit, and the job fails.
-const RANGE_CONCURRENCY = arg('range-concurrency', 1);
-const REFRESH_CONCURRENCY = arg('refresh-concurrency', 1);
+// The worker's production defaults (NETMARGIN_INDEX_CONCURRENCY 2, NETMARGIN_REFRESH_CONCURRENCY 4).
+const RANGE_CONCURRENCY = arg('range-concurrency', 2);
+const REFRESH_CONCURRENCY = arg('refresh-concurrency', 4);
 const LIVE_BLOCKS = arg('live-blocks', 20);
 const BLOCK_TIME_SEC = arg('block-time', 1);
 const SAMPLE = arg('sample', 200);
