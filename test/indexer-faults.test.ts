@@ -18,9 +18,9 @@
  *   mid-backfill and restarted on the same port and directory, and the worker reconnects by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Address, PublicClient } from 'viem';
 import type { DeploymentManifest } from '../src/config/manifest';
@@ -47,6 +47,7 @@ import {
   type IndexedChain,
 } from './helpers/indexer';
 import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
+import { redisServerBinary } from './helpers/redis-server';
 
 let devnet: Devnet;
 let m: DeploymentManifest;
@@ -356,16 +357,3 @@ describe('indexer faults', () => {
     process.kill(server.pid!, 'SIGKILL');
   }, 150_000);
 });
-
-/** The redis-server binary; fails with how to install it when there is none (never a silent skip). */
-function redisServerBinary(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
-  for (const d of dirs) {
-    const p = join(d, 'redis-server');
-    if (d !== '' && existsSync(p)) return p;
-  }
-  throw new Error(
-    'The Redis restart test needs the redis-server binary and none was found on PATH or in /usr/bin. ' +
-      'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), then re-run.',
-  );
-}

@@ -14,9 +14,9 @@
  * Jest cannot load).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Address, Client, PublicClient } from 'viem';
@@ -38,6 +38,7 @@ import { positionsOf } from '../src/pipeline/risk.service';
 import { DEFAULT_RISK_PARAMS } from '../src/risk';
 import { drained } from './helpers/indexer';
 import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
+import { redisServerBinary } from './helpers/redis-server';
 
 const SEEDED_OWNERS = 120;
 
@@ -245,16 +246,3 @@ describe('risk workers under faults', () => {
     process.kill(server.pid!, 'SIGKILL');
   }, 300_000);
 });
-
-/** The redis-server binary; fails with how to install it when there is none (never a silent skip). */
-function redisServerBinary(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
-  for (const d of dirs) {
-    const p = join(d, 'redis-server');
-    if (d !== '' && existsSync(p)) return p;
-  }
-  throw new Error(
-    'The Redis restart test needs the redis-server binary and none was found on PATH or in /usr/bin. ' +
-      'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), then re-run.',
-  );
-}
