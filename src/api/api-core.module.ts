@@ -26,7 +26,7 @@ import {
   API_RESULTS,
   API_STALENESS_RULES,
 } from './api.tokens';
-import type { ApiLogFn } from './http/exception.filter';
+import type { ApiLogFn } from './http/errors';
 
 /** Staleness rules for what-if answers: the manifest's heartbeats when configured, else the defaults. */
 export function apiStalenessRules(config: ApiConfig): StalenessRules {

@@ -14,7 +14,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import type { ApiConfig } from './api.config';
 import { ApiCoreModule } from './api-core.module';
 import { DashboardModule } from './dashboard/dashboard.module';
-import type { ApiLogFn } from './http/exception.filter';
+import type { ApiLogFn } from './http/errors';
 import { OpsModule } from './ops/ops.module';
 import { PartnersModule } from './partners/partners.module';
 

@@ -11,7 +11,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiConfig } from './api.config';
 import { ApiModule } from './api.module';
-import { ApiExceptionFilter, sendError, type ApiLogFn } from './http/exception.filter';
+import { sendError, type ApiLogFn } from './http/errors';
+import { ApiExceptionFilter } from './http/exception.filter';
 import { bigintReplacer } from './http/wire';
 
 export interface ApiAppOptions {

@@ -23,7 +23,7 @@ import { assertStreamId } from '../../pipeline/feed/shortfall-feed';
 import type { RiskChange, RiskResultReader } from '../../pipeline/types';
 import type { AccountsService } from '../accounts/accounts.service';
 import { API_ACCOUNTS, API_LOG, API_RESULTS } from '../api.tokens';
-import type { ApiLogFn } from '../http/exception.filter';
+import type { ApiLogFn } from '../http/errors';
 import { ERROR_BODY } from '../http/openapi';
 import { AddressPipe } from '../http/pipes';
 import { toWireJson } from '../http/wire';

@@ -11,7 +11,7 @@ import { redisKeys } from '../../indexer/redis/keys';
 import { AccountsModule } from '../accounts/accounts.module';
 import type { ApiConfig } from '../api.config';
 import { API_CONFIG, API_LOG, API_REDIS } from '../api.tokens';
-import type { ApiLogFn } from '../http/exception.filter';
+import type { ApiLogFn } from '../http/errors';
 import {
   AccountStreamController,
   DASHBOARD_HUB,

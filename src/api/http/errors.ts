@@ -6,7 +6,11 @@
  * 503 not ready). Every other `NetmarginError` (an `InvalidInputError` included) is a 400: the
  * caller sent something the project refuses, and the message says what.
  */
+import type { ServerResponse } from 'node:http';
 import { NetmarginError, type NetmarginErrorOptions } from '../../common/errors';
+import { toWireJson } from './wire';
+
+export type ApiLogFn = (event: string, fields?: Record<string, unknown>) => void;
 
 export interface ApiErrorOptions extends NetmarginErrorOptions {
   /** The request field at fault (`address`, `trades[2].size`, `body`), when there is one. */
@@ -129,4 +133,21 @@ export function accountNotFound(what: 'risk result' | 'positions' | 'risk histor
     hint: 'Check the address; an account appears once it holds a position in a tracked protocol and the workers have processed its block.',
     details: { owner },
   });
+}
+
+/** Writes the error answer for `err` on `res` (also used by the Express error handler for body-parser errors). */
+export function sendError(res: ServerResponse, err: unknown, log: ApiLogFn): void {
+  const { status, body } = errorResponse(err);
+  if (status >= 500)
+    log('api.error', {
+      error: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(toWireJson(body));
 }

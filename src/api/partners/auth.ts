@@ -4,6 +4,7 @@
  * the skew window, so a replay is refused however it is timed) and a fixed-window counter per key —
  * the nonce and the counter in one atomic Lua script, one round trip per request.
  */
+import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { redisKeys, type PartnerKeys } from '../../indexer/redis/keys';
 import { ApiError } from '../http/errors';
@@ -43,6 +44,12 @@ function unauthorized(code: string, message: string, hint: string, field?: strin
 function header(req: PartnerRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** A 429 from the rate limit carries `Retry-After` (whole seconds); other errors leave `res` alone. */
+export function setRetryAfter(res: ServerResponse, err: unknown): void {
+  if (err instanceof ApiError && err.status === 429 && !res.headersSent)
+    res.setHeader('retry-after', String(err.details.retryAfterSec));
 }
 
 export class PartnerAuth {

@@ -23,12 +23,11 @@ import type { Address } from 'viem';
 import { InvalidInputError } from '../../common/errors';
 import type { ApiConfig } from '../api.config';
 import { API_CONFIG } from '../api.tokens';
-import { ApiError } from '../http/errors';
 import { parseAddress } from '../http/input';
 import { assertBatchSize } from '../http/limits';
 import { BIGINT_STRING, ERROR_BODY } from '../http/openapi';
 import { AddressPipe } from '../http/pipes';
-import type { PartnerAuth } from './auth';
+import { setRetryAfter, type PartnerAuth } from './auth';
 import type { PartnerMarginService } from './margin.service';
 import type { RawBodyRequest } from './raw-body';
 
@@ -57,8 +56,7 @@ export class PartnerAuthGuard implements CanActivate {
         rawBody: req.rawBody,
       });
     } catch (err) {
-      if (err instanceof ApiError && err.status === 429)
-        http.getResponse<ServerResponse>().setHeader('retry-after', String(err.details.retryAfterSec));
+      setRetryAfter(http.getResponse<ServerResponse>(), err);
       throw err;
     }
     return true;
