@@ -3,15 +3,23 @@
  * (partners.config.ts, read from `env` at start), the raw-body reader they sign over, and the chain
  * reads of the aggregator (RPC from NETMARGIN_RPC_URLS or the manifest).
  */
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { createClient, http, type Address, type Client } from 'viem';
 import { loadManifest } from '../../config/manifest';
 import type { RedisRiskResultStore } from '../../pipeline/result-store';
 import type { ApiConfig } from '../api.config';
-import { API_CONFIG, API_REDIS, API_RESULTS } from '../api.tokens';
+import { API_CONFIG, API_LOG, API_REDIS, API_RESULTS } from '../api.tokens';
+import type { ApiLogFn } from '../http/errors';
 import { PartnerAuth } from './auth';
+import { partnerMarginRoute, routeFirst } from './margin-route';
 import { PartnerMarginService } from './margin.service';
 import { PARTNER_AUTH, PARTNER_MARGIN, PartnerAuthGuard, PartnersController } from './partners.controller';
 import { loadPartnersConfig, type Env, type PartnersConfig } from './partners.config';
@@ -33,11 +41,21 @@ export function apiChain(
   };
 }
 
-class PartnersLifecycle implements OnApplicationShutdown {
+class PartnersLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(PARTNER_MARGIN) private readonly margin: PartnerMarginService,
-    @Inject(PARTNER_AUTH) private readonly auth: PartnerAuth,
+    private readonly margin: PartnerMarginService,
+    private readonly auth: PartnerAuth,
+    private readonly host: HttpAdapterHost,
+    private readonly log: ApiLogFn,
   ) {}
+
+  /** The server exists once the application is created: the margin read goes in front of it. */
+  onApplicationBootstrap(): void {
+    routeFirst(
+      this.host.httpAdapter.getHttpServer() as Server,
+      partnerMarginRoute(this.auth, this.margin, this.log),
+    );
+  }
   async onApplicationShutdown(): Promise<void> {
     this.margin.stop();
     await this.auth.close();
@@ -65,11 +83,13 @@ export class PartnersModule {
         {
           provide: PARTNER_AUTH,
           inject: [API_REDIS, API_CONFIG, PARTNERS_CONFIG],
-          // Its own connection with auto-pipelining: concurrent requests' checks share one write.
+          // Its own connection, without auto-pipelining: under load its per-tick pipelines outlived
+          // young-generation collections (≈ 1 MB promoted per collection, 4–5 ms pauses); with one
+          // command written per request, under 40 KB survives a collection (docs/api.md, Benchmark).
           useFactory: (redis: Redis, config: ApiConfig, p: PartnersConfig) =>
             new PartnerAuth(
               // Errors surface as failed commands (503); the core connection already logs the outage.
-              redis.duplicate({ enableAutoPipelining: true }).on('error', () => undefined),
+              redis.duplicate({ enableAutoPipelining: false }).on('error', () => undefined),
               config.network,
               p,
             ),
@@ -92,8 +112,9 @@ export class PartnersModule {
         PartnerAuthGuard,
         {
           provide: PartnersLifecycle,
-          inject: [PARTNER_MARGIN, PARTNER_AUTH],
-          useFactory: (m: PartnerMarginService, a: PartnerAuth) => new PartnersLifecycle(m, a),
+          inject: [PARTNER_MARGIN, PARTNER_AUTH, HttpAdapterHost, API_LOG],
+          useFactory: (m: PartnerMarginService, a: PartnerAuth, host: HttpAdapterHost, log: ApiLogFn) =>
+            new PartnersLifecycle(m, a, host, log),
         },
       ],
     };
