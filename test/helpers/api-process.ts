@@ -16,12 +16,17 @@ export interface ApiProcess {
   lines: string[];
 }
 
+/** Extra Node flags for the API process, from `API_NODE_FLAGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+function nodeFlags(): string[] {
+  return (process.env.API_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
+}
+
 /** Starts the API for `network` (plus `env`) and waits for its `api-listening` line. */
 export async function startApiProcess(
   network: string,
   env: Record<string, string> = {},
 ): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
+  const child = spawn(process.execPath, [...nodeFlags(), '--import', 'tsx', 'src/api.ts'], {
     cwd: resolve(__dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
