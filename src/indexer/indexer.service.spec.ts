@@ -18,6 +18,22 @@ const bob = getAddress('0x0000000000000000000000000000000000000b0b');
 const carol = getAddress('0x000000000000000000000000000000000000ca01');
 const hashOf = (n: bigint, branch = 0): Hex => pad(toHex(n * 16n + BigInt(branch)), { size: 32 });
 
+/** The ERC-721 `Transfer` of venue account 7 from `from` to `to`, as `eth_getLogs` returns it. */
+const ACCOUNT_TOKEN = getAddress('0x00000000000000000000000000000000000007e7');
+const transfer = (from: Address, to: Address, block: bigint): Log =>
+  ({
+    address: ACCOUNT_TOKEN,
+    blockNumber: block,
+    logIndex: 0,
+    data: '0x',
+    topics: [
+      toEventSelector('Transfer(address,address,uint256)'),
+      pad(from, { size: 32 }),
+      pad(to, { size: 32 }),
+      pad(toHex(7n), { size: 32 }),
+    ],
+  }) as unknown as Log;
+
 /** A chain of blocks 0…; blocks at or above `forkAt` carry `branch` in their hash. */
 class FakeChain {
   branch = 0;
@@ -190,22 +206,8 @@ describe('IndexerService', () => {
   });
 
   it('rebuilds the identity index when a reorg drops the block it was built through: the new branch moves the account', async () => {
-    const token = getAddress('0x00000000000000000000000000000000000007e7');
-    const transfer = (from: Address, to: Address, block: bigint): Log =>
-      ({
-        address: token,
-        blockNumber: block,
-        logIndex: 0,
-        data: '0x',
-        topics: [
-          toEventSelector('Transfer(address,address,uint256)'),
-          pad(from, { size: 32 }),
-          pad(to, { size: 32 }),
-          pad(toHex(7n), { size: 32 }),
-        ],
-      }) as unknown as Log;
     const logs = [transfer(alice, bob, 12n)];
-    const { chain, service, asked } = setup(() => 1n, logs, [fakeVenue(token)]);
+    const { chain, service, asked } = setup(() => 1n, logs, [fakeVenue(ACCOUNT_TOKEN)]);
     // The Aave stand-in reads an owner from every log's first topic: only the three people count.
     const refreshed = (): string[] =>
       asked.splice(0).filter((a) => [alice, bob, carol].some((o) => a === `refresh-${o}-12`));
@@ -289,20 +291,8 @@ describe('IndexerService', () => {
   });
 
   it('asks both sides of an account move in a range even when the index applied it earlier', async () => {
-    const token = getAddress('0x00000000000000000000000000000000000007e7');
-    const move = {
-      address: token,
-      blockNumber: 12n,
-      logIndex: 0,
-      data: '0x',
-      topics: [
-        toEventSelector('Transfer(address,address,uint256)'),
-        pad(alice, { size: 32 }),
-        pad(bob, { size: 32 }),
-        pad(toHex(7n), { size: 32 }),
-      ],
-    } as unknown as Log;
-    const { service, asked } = setup(() => 1n, [move], [fakeVenue(token)]);
+    const move = transfer(alice, bob, 12n);
+    const { service, asked } = setup(() => 1n, [move], [fakeVenue(ACCOUNT_TOKEN)]);
     await service.backfill(1n, 20n); // applies the move
     asked.length = 0;
     await service.backfill(10n, 15n); // the same move again: already applied, still both owners
@@ -310,21 +300,11 @@ describe('IndexerService', () => {
   });
 
   it('re-asks a refresh at the index block only for an owner whose accounts moved after the refresh block', async () => {
-    const token = getAddress('0x00000000000000000000000000000000000007e7');
-    const transfer = (from: Address, to: Address, block: bigint): Log =>
-      ({
-        address: token,
-        blockNumber: block,
-        logIndex: 0,
-        data: '0x',
-        topics: [
-          toEventSelector('Transfer(address,address,uint256)'),
-          pad(from, { size: 32 }),
-          pad(to, { size: 32 }),
-          pad(toHex(7n), { size: 32 }),
-        ],
-      }) as unknown as Log;
-    const { service, store, asked } = setup((_o, b) => b, [transfer(bob, alice, 18n)], [fakeVenue(token)]);
+    const { service, store, asked } = setup(
+      (_o, b) => b,
+      [transfer(bob, alice, 18n)],
+      [fakeVenue(ACCOUNT_TOKEN)],
+    );
     await service.backfill(1n, 20n); // the index now holds ownership through block 20
     asked.length = 0;
     // Alice received the account at 18: at 15 she did not hold it, so she is read where the index is.
