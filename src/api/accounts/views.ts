@@ -10,6 +10,7 @@ import type { OwnerPositions } from '../../indexer/indexer.service';
 import type { HealthClass, RiskRecord, StalenessFlags } from '../../pipeline/types';
 import type { ScenarioGrid } from '../../risk';
 import type { AccountRiskResult, FixedPoint, Greeks, Position } from '../../risk/types';
+import { recordSummary, type RecordSummary } from '../http/record-summary';
 
 /** `GET /v1/accounts/{address}/health` (and the `now` / `whatIf` parts of a what-if answer). */
 export interface HealthView {
@@ -109,42 +110,13 @@ function greeksOf(res: AccountRiskResult): HealthView['greeks'] {
 }
 
 /** One row of `GET /v1/accounts/{address}/history`. */
-export interface HistoryRow {
-  blockNumber: bigint;
-  blockHash: Hex;
+export interface HistoryRow extends RecordSummary {
   asOfSec: number;
   positionsBlockNumber: bigint;
-  paramsVersion: number;
-  health: HealthClass;
-  imUsd6: bigint;
-  mmUsd6: bigint;
-  mtmUsd6: bigint;
-  adjustedEquityUsd6: bigint;
-  freeCollateralUsd6: bigint;
-  shortfallUsd6: bigint;
-  marginRatio: number | null;
-  stale: boolean;
-  computedAtMs: number;
 }
 
 export function historyRow(r: RiskRecord): HistoryRow {
-  return {
-    blockNumber: r.blockNumber,
-    blockHash: r.blockHash,
-    asOfSec: r.asOfSec,
-    positionsBlockNumber: r.positionsBlockNumber,
-    paramsVersion: r.paramsVersion,
-    health: r.health,
-    imUsd6: r.imUsd6,
-    mmUsd6: r.mmUsd6,
-    mtmUsd6: r.mtmUsd6,
-    adjustedEquityUsd6: r.adjustedEquityUsd6,
-    freeCollateralUsd6: r.freeCollateralUsd6,
-    shortfallUsd6: r.shortfallUsd6,
-    marginRatio: r.marginRatio,
-    stale: r.stale.oracle || r.stale.sequencer || r.stale.indexer,
-    computedAtMs: r.computedAtMs,
-  };
+  return { ...recordSummary(r), asOfSec: r.asOfSec, positionsBlockNumber: r.positionsBlockNumber };
 }
 
 /** A fixed-point amount on the wire: exact units, decimals, and the human decimal string. */

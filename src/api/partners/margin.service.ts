@@ -15,6 +15,7 @@ import { getBlockNumber, getLogs, getTransactionReceipt, multicall } from 'viem/
 import { marginAggregatorAbi } from '../../contracts/generated';
 import type { RiskRecord, RiskResultReader } from '../../pipeline/types';
 import { ApiError } from '../http/errors';
+import { recordSummary, type RecordSummary } from '../http/record-summary';
 import { toWireJson } from '../http/wire';
 
 export interface OnChainMargin {
@@ -43,22 +44,9 @@ export interface AttestationView {
   postedBlock: bigint | null;
 }
 
-export interface OffChainSummary {
-  blockNumber: bigint;
-  blockHash: Hex;
-  health: RiskRecord['health'];
-  imUsd6: bigint;
-  mmUsd6: bigint;
-  mtmUsd6: bigint;
-  adjustedEquityUsd6: bigint;
-  freeCollateralUsd6: bigint;
-  shortfallUsd6: bigint;
-  marginRatio: number | null;
-  paramsVersion: number;
+export interface OffChainSummary extends RecordSummary {
   paramsHash: Hex;
   inputHash: Hex;
-  stale: boolean;
-  computedAtMs: number;
 }
 
 export interface PartnerMarginView {
@@ -87,23 +75,7 @@ export interface PartnerMarginDeps {
 const MAX_CACHED = 50_000;
 
 function summary(r: RiskRecord): OffChainSummary {
-  return {
-    blockNumber: r.blockNumber,
-    blockHash: r.blockHash,
-    health: r.health,
-    imUsd6: r.imUsd6,
-    mmUsd6: r.mmUsd6,
-    mtmUsd6: r.mtmUsd6,
-    adjustedEquityUsd6: r.adjustedEquityUsd6,
-    freeCollateralUsd6: r.freeCollateralUsd6,
-    shortfallUsd6: r.shortfallUsd6,
-    marginRatio: r.marginRatio,
-    paramsVersion: r.paramsVersion,
-    paramsHash: r.paramsHash,
-    inputHash: r.inputHash,
-    stale: r.stale.oracle || r.stale.sequencer || r.stale.indexer,
-    computedAtMs: r.computedAtMs,
-  };
+  return { ...recordSummary(r), paramsHash: r.paramsHash, inputHash: r.inputHash };
 }
 
 function describe(err: unknown): string {
