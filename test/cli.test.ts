@@ -39,7 +39,6 @@ import { connectTestRedis, deleteKeys, redisUrl, testNetwork } from '../src/inde
 import { IndexerRunner } from '../src/indexer/runner';
 import { stalenessRulesFromManifest, usd6Figures } from '../src/pipeline/classify';
 import { RedisMarketHistory } from '../src/pipeline/market-history';
-import { defaultLiquidity } from '../src/pipeline/param-estimator';
 import { ParamStore } from '../src/pipeline/param-store';
 import { RedisRiskResultStore } from '../src/pipeline/result-store';
 import { positionsOf, RiskService } from '../src/pipeline/risk.service';
@@ -47,6 +46,7 @@ import type { ParamSet, RiskRecord } from '../src/pipeline/types';
 import { computeAccountRisk, DEFAULT_RISK_PARAMS, type RiskParams } from '../src/risk';
 import type { Position } from '../src/risk/types';
 import { persona } from './helpers/indexer';
+import { publishOperatorSet } from './helpers/operator-params';
 
 const ROOT = resolve(__dirname, '..');
 const PARAMS: RiskParams = {
@@ -109,16 +109,6 @@ function cents(usd6: bigint): bigint {
   return usd6 < 0n ? -c : c;
 }
 
-function historyAround(spots: Record<string, number>): ParamSet['history'] {
-  const closesUsdByUnderlying: Record<string, number[]> = {};
-  for (const [u, s] of Object.entries(spots))
-    closesUsdByUnderlying[u] = Array.from(
-      { length: 61 },
-      (_, i) => s * (1 + 0.02 * Math.sin(i * 1.3 + u.length)),
-    );
-  return { intervalSec: 86_400, closesUsdByUnderlying };
-}
-
 /** Records the market at the head as the head runner does (history and liquidity are not stored). */
 async function recordMarketAtHead(): Promise<{ number: bigint; hash: Hex }> {
   const head = await client.getBlock({ blockTag: 'latest' });
@@ -150,20 +140,7 @@ beforeAll(async () => {
   const ref = await recordMarketAtHead();
   market = (await markets.at(ref.number))!;
 
-  const spots: Record<string, number> = {};
-  for (const [u, f] of Object.entries(market.snapshot.market.prices))
-    if (u in PARAMS.underlyings) spots[u] = Number(f.answer) / 10 ** f.decimals;
-  set = (
-    await params.publish(
-      {
-        params: PARAMS,
-        history: historyAround(spots),
-        liquidity: defaultLiquidity(PARAMS),
-        window: { endSec: 0, intervalSec: 86_400, count: 61 },
-      },
-      'operator',
-    )
-  ).set;
+  set = await publishOperatorSet(params, PARAMS, market.snapshot.market.prices, 1.3);
 
   // The indexer's refresh worker stores every persona's positions at the head.
   const service = new IndexerService({

@@ -35,6 +35,7 @@ import { IdentityIndex, syncIdentity } from '../src/indexer/identity';
 import { readMarketData } from '../src/indexer/market-data';
 import { computeAccountRisk } from '../src/risk';
 import type { OptionPosition, PerpPosition, Position } from '../src/risk/types';
+import { historyAround, spotsOf } from './helpers/operator-params';
 
 let devnet: Devnet;
 let m: DeploymentManifest;
@@ -259,26 +260,12 @@ async function positionsOf(who: SeededAccount, block: bigint): Promise<Position[
   return out;
 }
 
-/** Deterministic closes around today's spot: history is an input here, not chain data. */
-function historyAround(spots: Record<string, number>) {
-  const closesUsdByUnderlying: Record<string, number[]> = {};
-  for (const [u, s] of Object.entries(spots)) {
-    closesUsdByUnderlying[u] = Array.from(
-      { length: 61 },
-      (_, i) => s * (1 + 0.02 * Math.sin(i * 1.7 + u.length)),
-    );
-  }
-  return { intervalSec: 86_400, closesUsdByUnderlying };
-}
-
 async function snapshotAt(block: bigint) {
   const bare = await readMarketData(client, m, block, {
     history: { intervalSec: 86_400, closesUsdByUnderlying: {} },
     liquidity: {},
   });
-  const spots: Record<string, number> = {};
-  for (const [u, f] of Object.entries(bare.snapshot.market.prices))
-    spots[u] = Number(f.answer) / 10 ** f.decimals;
+  const spots = spotsOf(bare.snapshot.market.prices);
   const liquidity = Object.fromEntries(
     Object.keys(spots).map((u) => [u, { openInterestUsd: 50_000_000, depthUsd: 500_000_000 }]),
   );

@@ -41,7 +41,6 @@ import { IndexerRunner } from '../src/indexer/runner';
 import { computeAccountRisk, DEFAULT_RISK_PARAMS, type RiskParams } from '../src/risk';
 import { stalenessRulesFromManifest, usd6Figures, type StalenessRules } from '../src/pipeline/classify';
 import { RedisMarketHistory } from '../src/pipeline/market-history';
-import { defaultLiquidity } from '../src/pipeline/param-estimator';
 import { ParamStore } from '../src/pipeline/param-store';
 import { RiskMarketProcessor } from '../src/pipeline/processors';
 import {
@@ -55,6 +54,7 @@ import { RedisRiskResultStore } from '../src/pipeline/result-store';
 import { positionsOf, RiskService } from '../src/pipeline/risk.service';
 import type { ParamSet, RiskRecord } from '../src/pipeline/types';
 import { persona } from './helpers/indexer';
+import { publishOperatorSet } from './helpers/operator-params';
 
 /** The stale-oracle case: feeds count as stale after 30 minutes; the engine accepts prices up to 2 h old. */
 const HEARTBEAT_SEC = 1_800;
@@ -84,17 +84,6 @@ const logs: { event: string; fields?: Record<string, unknown> }[] = [];
 
 const head = (): Promise<bigint> => client.getBlockNumber({ cacheTime: 0 });
 
-/** Deterministic daily closes around today's spots (the history is a parameter-set input, not chain data). */
-function historyAround(spots: Record<string, number>): ParamSet['history'] {
-  const closesUsdByUnderlying: Record<string, number[]> = {};
-  for (const [u, s] of Object.entries(spots))
-    closesUsdByUnderlying[u] = Array.from(
-      { length: 61 },
-      (_, i) => s * (1 + 0.02 * Math.sin(i * 1.7 + u.length)),
-    );
-  return { intervalSec: 86_400, closesUsdByUnderlying };
-}
-
 beforeAll(async () => {
   redis = await connectTestRedis();
   network = testNetwork();
@@ -118,20 +107,7 @@ beforeAll(async () => {
     history: { intervalSec: 86_400, closesUsdByUnderlying: {} },
     liquidity: {},
   });
-  const spots: Record<string, number> = {};
-  for (const [u, f] of Object.entries(now.snapshot.market.prices))
-    if (u in PARAMS.underlyings) spots[u] = Number(f.answer) / 10 ** f.decimals;
-  set = (
-    await params.publish(
-      {
-        params: PARAMS,
-        history: historyAround(spots),
-        liquidity: defaultLiquidity(PARAMS),
-        window: { endSec: 0, intervalSec: 86_400, count: 61 },
-      },
-      'operator',
-    )
-  ).set;
+  set = await publishOperatorSet(params, PARAMS, now.snapshot.market.prices);
 
   const base = stalenessRulesFromManifest(m, {
     defaultHeartbeatSec: HEARTBEAT_SEC,

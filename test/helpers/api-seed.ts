@@ -26,13 +26,13 @@ import {
   type StalenessRules,
 } from '../../src/pipeline/classify';
 import { RedisMarketHistory } from '../../src/pipeline/market-history';
-import { defaultLiquidity } from '../../src/pipeline/param-estimator';
 import { ParamStore } from '../../src/pipeline/param-store';
 import { RedisRiskResultStore } from '../../src/pipeline/result-store';
 import type { ParamSet, RiskRecord } from '../../src/pipeline/types';
 import { computeAccountRisk, DEFAULT_RISK_PARAMS, type RiskParams } from '../../src/risk';
 import type { MarketSnapshot, Position } from '../../src/risk/types';
 import { directRead, hasPositions } from './indexer';
+import { publishOperatorSet } from './operator-params';
 
 /** Fewer Monte Carlo paths than production: the engine's figures are just as exact, faster to prepare. */
 export const SEED_PARAMS: RiskParams = {
@@ -62,17 +62,6 @@ export interface Seeded {
   /** Records stored per block seeded, in order. */
   records: Map<bigint, Map<Address, RiskRecord>>;
   markets: Map<bigint, MarketRecord>;
-}
-
-/** Deterministic daily closes around today's spots (a parameter-set input, not chain data). */
-function historyAround(spots: Record<string, number>): ParamSet['history'] {
-  const closesUsdByUnderlying: Record<string, number[]> = {};
-  for (const [u, s] of Object.entries(spots))
-    closesUsdByUnderlying[u] = Array.from(
-      { length: 61 },
-      (_, i) => s * (1 + 0.02 * Math.sin(i * 1.7 + u.length)),
-    );
-  return { intervalSec: 86_400, closesUsdByUnderlying };
 }
 
 /** The engine's market input of a recorded market under a set (what the risk workers margin with). */
@@ -121,17 +110,10 @@ export async function seedFromDevnet(devnet: Devnet, redis: Redis, network: stri
     [...positions].map(([owner, value]) => ({ key: owner, value })),
   );
   const market = await recordMarket(client, m, head.number);
-  const spots: Record<string, number> = {};
-  for (const [u, f] of Object.entries(market.snapshot.market.prices))
-    if (u in SEED_PARAMS.underlyings) spots[u] = Number(f.answer) / 10 ** f.decimals;
-  const { set } = await new ParamStore(redis, keys.pipeline.params).publish(
-    {
-      params: SEED_PARAMS,
-      history: historyAround(spots),
-      liquidity: defaultLiquidity(SEED_PARAMS),
-      window: { endSec: 0, intervalSec: 86_400, count: 61 },
-    },
-    'operator',
+  const set = await publishOperatorSet(
+    new ParamStore(redis, keys.pipeline.params),
+    SEED_PARAMS,
+    market.snapshot.market.prices,
   );
   const seeded: Seeded = {
     network,
