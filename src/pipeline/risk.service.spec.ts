@@ -252,6 +252,29 @@ describe('RiskService.recomputeMarket', () => {
     expect((await service.recomputeMarket({ number: 12n, hash: hash(12n, 1) })).status).toBe('stale');
   });
 
+  it('leaves a block a newer recorded market supersedes to the newer block’s job, which carries its move', async () => {
+    await positions.applyBlock({ number: 10n, hash: hash(10n) }, [{ key: OWNER, value: value(20_000) }]);
+    await markets.record(market(10n));
+    await service.recompute(OWNER, { number: 10n, hash: hash(10n) });
+    // ETH falls at block 11; block 12 (nothing new) is recorded before block 11's job runs.
+    await markets.record(market(11n, { dtSec: 12, ethUsd: 2_100 }));
+    await markets.record(market(12n, { dtSec: 24, ethUsd: 2_100 }));
+    chainHead = 12n;
+    expect(await service.recomputeMarket({ number: 11n, hash: hash(11n) })).toMatchObject({
+      status: 'superseded',
+      recomputed: 0,
+    });
+    expect((await results.latest(OWNER))!.blockNumber).toBe(10n);
+    expect(await redis.hget(keys.pipeline.metrics, 'risk_market_superseded')).toBe('1');
+    // Block 12 compares with the market of the owner's latest result (block 10): the fall is in it.
+    expect(await service.recomputeMarket({ number: 12n, hash: hash(12n) })).toMatchObject({
+      status: 'done',
+      recomputed: 1,
+      stored: 1,
+    });
+    expect(await results.latest(OWNER)).toMatchObject({ blockNumber: 12n, health: 'liquidatable' });
+  });
+
   it('recomputes when a feed passes its heartbeat with no new price', async () => {
     await positions.applyBlock({ number: 10n, hash: hash(10n) }, [{ key: OWNER, value: value(1_000) }]);
     await markets.record(market(10n));

@@ -23,8 +23,12 @@
  * the owner's underlyings differs from the market of its latest result, or a staleness flag would
  * change, or the parameter version changed, or that market is no longer held. Option slices are
  * rescaled to the time to expiry at every block, so option holders are recomputed every block.
+ * A job whose block is no longer the newest recorded market is `superseded` and does nothing: the
+ * newer block's job recomputes every owner touched since its latest result (the comparison is with
+ * that result's market, so the moves of the blocks skipped are in it), and workers that fall behind
+ * catch up at the head instead of margining every block in between.
  * Counters in the pipeline metrics hash: `risk_jobs`, `risk_stored`, `risk_market_blocks`,
- * `risk_market_recomputed`, `risk_failed`, `risk_listener_failed`; the last market block and its
+ * `risk_market_recomputed`, `risk_market_superseded`, `risk_failed`, `risk_listener_failed`; the last market block and its
  * count as `risk_market_last_block` / `risk_market_last_count`.
  */
 import type { Redis } from 'ioredis';
@@ -70,7 +74,8 @@ export interface RecomputeOutcome {
 }
 
 export interface MarketMoveOutcome {
-  status: 'done' | 'stale';
+  /** `superseded`: a newer market block is recorded; its own job recomputes (nothing done here). */
+  status: 'done' | 'stale' | 'superseded';
   /** Owners recomputed at the block. */
   recomputed: number;
   /** Owners whose recompute stored a new result. */
@@ -153,6 +158,13 @@ export class RiskService implements RiskJobService {
           });
       }
       return { status: 'stale', recomputed: 0, stored: 0, failed: 0 };
+    }
+    // Behind the head: a newer block's job compares each owner's latest result with that block's
+    // market, which covers every move since — margining this block first would only delay it.
+    const newest = await this.deps.markets.newest();
+    if (newest && newest.blockNumber > block.number) {
+      await this.count('risk_market_superseded', 1);
+      return { status: 'superseded', recomputed: 0, stored: 0, failed: 0 };
     }
     const set = await this.deps.params.active();
     const ctx = this.context(market, set);
