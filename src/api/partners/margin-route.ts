@@ -6,7 +6,7 @@
  * what a request costs is the routing around it: Express's router walks every registered layer and
  * NestJS builds a guard, pipe and handler context per request — about 55 KB of short-lived objects
  * per request, which at 2,000 requests per second meant a young-generation collection every 100 ms
- * and the 10–20 ms pauses that made the p99 (docs/api.md, Benchmark). Here the request does only
+ * and the 4–15 ms pauses that made the p99 (docs/api.md, Benchmark; decision D11). Here it does only
  * what the NestJS route does, with the same functions: the signature, timestamp, nonce and rate
  * limit (`PartnerAuth.verify`), the address (`parseAddress`), the cached answer, and the API's one
  * error shape (`sendError`).
