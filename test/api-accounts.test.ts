@@ -418,6 +418,15 @@ describe('OpenAPI and modules', () => {
     expect(ui.text).toMatch(/swagger/i);
   });
 
+  it('documents a history row with exactly the fields the answer carries', async () => {
+    const doc = await request(api.url).get('/docs-json').expect(200);
+    const rows =
+      doc.body.paths['/v1/accounts/{address}/history'].get.responses['200'].content['application/json'].schema
+        .properties.records.items.properties;
+    const answer = await request(api.url).get(`/v1/accounts/${seeded.owners[0]}/history?limit=1`).expect(200);
+    expect(Object.keys(rows).sort()).toEqual(Object.keys(answer.body.records[0]).sort());
+  });
+
   it('serves the shortfall feed (a bad resume id is refused before the stream starts)', async () => {
     const res = await request(api.url).get('/v1/feed/shortfalls?after=not-an-id');
     expect(res.status).toBe(400);

@@ -145,6 +145,24 @@ describe('GET /v1/partners/accounts/{address}/margin', () => {
     expect(body.offChain.latest).toMatchObject({ imUsd6: record.imUsd6.toString(), health: record.health });
   });
 
+  it('is documented with exactly the fields it answers, down to the off-chain results', async () => {
+    const doc = await request(api.url).get('/docs-json').expect(200);
+    const schema =
+      doc.body.paths['/v1/partners/accounts/{address}/margin'].get.responses['200'].content[
+        'application/json'
+      ].schema;
+    const res = await signed('GET', `/v1/partners/accounts/${seeded.owners[0]}/margin`);
+    expect(res.status).toBe(200);
+    const keys = (o: object) => Object.keys(o).sort();
+    expect(keys(schema.properties)).toEqual(keys(res.body));
+    for (const part of ['onChain', 'attestation', 'offChain'])
+      expect(keys(schema.properties[part].properties)).toEqual(keys(res.body[part]));
+    for (const part of ['atAttestedBlock', 'latest'])
+      expect(keys(schema.properties.offChain.properties[part].properties)).toEqual(
+        keys(res.body.offChain[part]),
+      );
+  });
+
   it('answers an account never attested with the views’ zeros and no attestation', async () => {
     const stranger = privateKeyToAddress(generatePrivateKey());
     const res = await signed('GET', `/v1/partners/accounts/${stranger}/margin`);

@@ -21,6 +21,39 @@ export const ERROR_BODY: SchemaObject = {
   },
 };
 
+const HEALTH_CLASS: SchemaObject = {
+  type: 'string',
+  enum: ['healthy', 'warning', 'below-im', 'below-mm', 'liquidatable'],
+};
+
+/** USD6 figures (decimal strings) and the margin ratio, in every answer about an account's margin. */
+const MARGIN_FIGURES: Record<string, SchemaObject> = {
+  imUsd6: BIGINT_STRING,
+  mmUsd6: BIGINT_STRING,
+  mtmUsd6: BIGINT_STRING,
+  adjustedEquityUsd6: BIGINT_STRING,
+  freeCollateralUsd6: BIGINT_STRING,
+  shortfallUsd6: BIGINT_STRING,
+  marginRatio: { type: 'number', nullable: true, description: 'Adjusted equity / MM (null when MM is 0).' },
+};
+
+/** The short form of a stored result (`recordSummary`, src/api/http/record-summary.ts), plus `extra`. */
+export function recordSummarySchema(extra: Record<string, SchemaObject>): SchemaObject {
+  return {
+    type: 'object',
+    properties: {
+      blockNumber: BIGINT_STRING,
+      blockHash: { type: 'string' },
+      paramsVersion: { type: 'integer' },
+      health: HEALTH_CLASS,
+      ...MARGIN_FIGURES,
+      stale: { type: 'boolean', description: 'Any input was stale (oracle, sequencer or indexer).' },
+      computedAtMs: { type: 'integer' },
+      ...extra,
+    },
+  };
+}
+
 /** The USD6 figures and classification every health answer carries. */
 export const HEALTH_VIEW: SchemaObject = {
   type: 'object',
@@ -34,14 +67,8 @@ export const HEALTH_VIEW: SchemaObject = {
     positionsBlockNumber: BIGINT_STRING,
     params: { type: 'object', properties: { version: { type: 'integer' }, hash: { type: 'string' } } },
     inputHash: { type: 'string' },
-    health: { type: 'string', enum: ['healthy', 'warning', 'below-im', 'below-mm', 'liquidatable'] },
-    imUsd6: BIGINT_STRING,
-    mmUsd6: BIGINT_STRING,
-    mtmUsd6: BIGINT_STRING,
-    adjustedEquityUsd6: BIGINT_STRING,
-    freeCollateralUsd6: BIGINT_STRING,
-    shortfallUsd6: BIGINT_STRING,
-    marginRatio: { type: 'number', nullable: true },
+    health: HEALTH_CLASS,
+    ...MARGIN_FIGURES,
     stale: {
       type: 'object',
       properties: {
@@ -191,26 +218,7 @@ export const HISTORY_VIEW: SchemaObject = {
     owner: { type: 'string' },
     records: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          blockNumber: BIGINT_STRING,
-          blockHash: { type: 'string' },
-          asOfSec: { type: 'integer' },
-          positionsBlockNumber: BIGINT_STRING,
-          paramsVersion: { type: 'integer' },
-          health: HEALTH_VIEW.properties!.health!,
-          imUsd6: BIGINT_STRING,
-          mmUsd6: BIGINT_STRING,
-          mtmUsd6: BIGINT_STRING,
-          adjustedEquityUsd6: BIGINT_STRING,
-          freeCollateralUsd6: BIGINT_STRING,
-          shortfallUsd6: BIGINT_STRING,
-          marginRatio: { type: 'number', nullable: true },
-          stale: { type: 'boolean' },
-          computedAtMs: { type: 'integer' },
-        },
-      },
+      items: recordSummarySchema({ asOfSec: { type: 'integer' }, positionsBlockNumber: BIGINT_STRING }),
     },
     nextBefore: {
       ...BIGINT_STRING,
@@ -252,7 +260,7 @@ export const WHAT_IF_VIEW: SchemaObject = {
         marginRatio: { type: 'number', nullable: true },
         health: {
           type: 'object',
-          properties: { from: HEALTH_VIEW.properties!.health!, to: HEALTH_VIEW.properties!.health! },
+          properties: { from: HEALTH_CLASS, to: HEALTH_CLASS },
         },
       },
     },

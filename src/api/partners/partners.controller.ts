@@ -25,7 +25,7 @@ import type { ApiConfig } from '../api.config';
 import { API_CONFIG } from '../api.tokens';
 import { parseAddress } from '../http/input';
 import { assertBatchSize } from '../http/limits';
-import { BIGINT_STRING, ERROR_BODY } from '../http/openapi';
+import { BIGINT_STRING, ERROR_BODY, recordSummarySchema } from '../http/openapi';
 import { AddressPipe } from '../http/pipes';
 import { setRetryAfter, type PartnerAuth } from './auth';
 import type { PartnerMarginService } from './margin.service';
@@ -64,6 +64,8 @@ export class PartnerAuthGuard implements CanActivate {
 }
 
 const USD6 = { ...BIGINT_STRING, description: 'USD with 6 decimals' };
+/** A risk workers' result in short form, with the hashes an attestation is compared on. */
+const OFF_CHAIN = recordSummarySchema({ paramsHash: { type: 'string' }, inputHash: { type: 'string' } });
 const MARGIN_VIEW = {
   type: 'object',
   properties: {
@@ -102,9 +104,9 @@ const MARGIN_VIEW = {
     offChain: {
       type: 'object',
       properties: {
-        atAttestedBlock: { type: 'object', nullable: true },
+        atAttestedBlock: { ...OFF_CHAIN, nullable: true },
         matchesAttestation: { type: 'boolean', nullable: true },
-        latest: { type: 'object', nullable: true },
+        latest: { ...OFF_CHAIN, nullable: true },
       },
     },
   },
