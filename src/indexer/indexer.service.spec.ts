@@ -129,6 +129,22 @@ function setup(
   return { chain, store, asked, service, rollbacks };
 }
 
+/** Holds the service's first adapter's reads: `started` resolves when one begins, `release` lets it finish. */
+function holdReads(service: IndexerService): { started: Promise<void>; release: () => void } {
+  const adapter = (service as unknown as { deps: { adapters: ProtocolAdapter[] } }).deps.adapters[0]!;
+  const read = adapter.readPositions.bind(adapter);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  let reading: () => void = () => undefined;
+  const started = new Promise<void>((r) => (reading = r));
+  (adapter as { readPositions: ProtocolAdapter['readPositions'] }).readPositions = async (c, h, b) => {
+    reading();
+    await gate;
+    return read(c, h, b);
+  };
+  return { started, release };
+}
+
 const balanceOf = (o: OwnerPositions | undefined): string | undefined => o?.protocols[0]?.attributes.balance;
 
 describe('IndexerService', () => {
@@ -318,17 +334,7 @@ describe('IndexerService', () => {
 
   it('never drops a write when the head moves past its block while the value is read: re-asks at the head', async () => {
     const { service, store, asked, chain } = setup((_o, b) => b);
-    const adapter = (service as unknown as { deps: { adapters: ProtocolAdapter[] } }).deps.adapters[0]!;
-    const read = adapter.readPositions.bind(adapter);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    let reading: () => void = () => undefined;
-    const started = new Promise<void>((r) => (reading = r));
-    (adapter as { readPositions: ProtocolAdapter['readPositions'] }).readPositions = async (c, h, b) => {
-      reading();
-      await gate;
-      return read(c, h, b);
-    };
+    const { started, release } = holdReads(service);
     const slow = service.handleRefresh(alice, 10n);
     await started; // alice's read at 10 is in flight
     await service.handleAdvance({ number: 12n, hash: chain.hash(12n) });
@@ -342,17 +348,7 @@ describe('IndexerService', () => {
 
   it('moves a refresh whose block a reorg replaced while the adapters read it, storing nothing under the wrong hash', async () => {
     const { service, store, asked, chain } = setup((_o, b) => b);
-    const adapter = (service as unknown as { deps: { adapters: ProtocolAdapter[] } }).deps.adapters[0]!;
-    const read = adapter.readPositions.bind(adapter);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    let reading: () => void = () => undefined;
-    const started = new Promise<void>((r) => (reading = r));
-    (adapter as { readPositions: ProtocolAdapter['readPositions'] }).readPositions = async (c, h, b) => {
-      reading();
-      await gate;
-      return read(c, h, b);
-    };
+    const { started, release } = holdReads(service);
     const refresh = service.handleRefresh(alice, { number: 12n, hash: chain.hash(12n) });
     await started;
     chain.forkAt = 11n; // block 12 is replaced while it is being read
