@@ -23,6 +23,7 @@ import type { Position } from '../src/risk/types';
 import { startApiProcess, stopApiProcess, type ApiProcess } from './helpers/api-process';
 import { positionsOf, seedBlock, seedFromDevnet, seedSnapshot, type Seeded } from './helpers/api-seed';
 import { persona } from './helpers/indexer';
+import { USD6_FIELDS } from '../src/pipeline/classify';
 
 let devnet: Devnet;
 let redis: Redis;
@@ -40,15 +41,6 @@ const wire = (v: unknown): unknown =>
 const flipCase = (a: string): string =>
   a.slice(0, 2) +
   [...a.slice(2)].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
-
-const USD6_FIELDS = [
-  'imUsd6',
-  'mmUsd6',
-  'mtmUsd6',
-  'adjustedEquityUsd6',
-  'freeCollateralUsd6',
-  'shortfallUsd6',
-] as const;
 
 beforeAll(async () => {
   redis = await connectTestRedis();

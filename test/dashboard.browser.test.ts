@@ -19,18 +19,10 @@ import { connectTestRedis, deleteKeys, testNetwork } from '../src/indexer/redis/
 import { startApiProcess, stopApiProcess, type ApiProcess } from './helpers/api-process';
 import { seedBlock, seedFromDevnet, type Seeded } from './helpers/api-seed';
 import { persona } from './helpers/indexer';
+import { USD6_FIELDS } from '../src/pipeline/classify';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', 'test-artifacts');
-const USD6_FIELDS = [
-  'imUsd6',
-  'mmUsd6',
-  'mtmUsd6',
-  'adjustedEquityUsd6',
-  'freeCollateralUsd6',
-  'shortfallUsd6',
-] as const;
-
 interface WireHealth {
   owner: string;
   blockNumber: string;

@@ -11,15 +11,7 @@ import type { Trade } from '../api/accounts/trades';
 import type { HealthView } from '../api/accounts/views';
 import { NetmarginError } from '../common/errors';
 import { UsageError } from './args';
-
-const USD6_FIELDS = [
-  'imUsd6',
-  'mmUsd6',
-  'mtmUsd6',
-  'adjustedEquityUsd6',
-  'freeCollateralUsd6',
-  'shortfallUsd6',
-] as const;
+import { USD6_FIELDS } from '../pipeline/classify';
 
 type Json = Record<string, unknown>;
 

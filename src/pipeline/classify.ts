@@ -58,6 +58,16 @@ export interface Usd6Figures {
   marginRatio: number | null;
 }
 
+/** The bigint fields of `Usd6Figures` (decimal strings on the wire; readers turn them back). */
+export const USD6_FIELDS = [
+  'imUsd6',
+  'mmUsd6',
+  'mtmUsd6',
+  'adjustedEquityUsd6',
+  'freeCollateralUsd6',
+  'shortfallUsd6',
+] as const satisfies readonly (keyof Usd6Figures)[];
+
 export function usd6Figures(r: AccountRiskResult): Usd6Figures {
   const imUsd6 = toUsd6(r.imUsd, 'imUsd');
   const mmUsd6 = toUsd6(r.mmUsd, 'mmUsd');

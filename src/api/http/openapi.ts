@@ -1,5 +1,6 @@
 /** OpenAPI schema pieces shared by the API's controllers (raw JSON Schema for @nestjs/swagger). */
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { USD6_FIELDS } from '../../pipeline/classify';
 
 /** A bigint on the wire: a decimal string. */
 export const BIGINT_STRING: SchemaObject = { type: 'string', pattern: '^-?[0-9]+$', example: '1500000000' };
@@ -28,12 +29,7 @@ const HEALTH_CLASS: SchemaObject = {
 
 /** USD6 figures (decimal strings) and the margin ratio, in every answer about an account's margin. */
 const MARGIN_FIGURES: Record<string, SchemaObject> = {
-  imUsd6: BIGINT_STRING,
-  mmUsd6: BIGINT_STRING,
-  mtmUsd6: BIGINT_STRING,
-  adjustedEquityUsd6: BIGINT_STRING,
-  freeCollateralUsd6: BIGINT_STRING,
-  shortfallUsd6: BIGINT_STRING,
+  ...Object.fromEntries(USD6_FIELDS.map((k) => [k, BIGINT_STRING])),
   marginRatio: { type: 'number', nullable: true, description: 'Adjusted equity / MM (null when MM is 0).' },
 };
 
@@ -251,12 +247,7 @@ export const WHAT_IF_VIEW: SchemaObject = {
       type: 'object',
       description: 'whatIf − now.',
       properties: {
-        imUsd6: BIGINT_STRING,
-        mmUsd6: BIGINT_STRING,
-        mtmUsd6: BIGINT_STRING,
-        adjustedEquityUsd6: BIGINT_STRING,
-        freeCollateralUsd6: BIGINT_STRING,
-        shortfallUsd6: BIGINT_STRING,
+        ...MARGIN_FIGURES,
         marginRatio: { type: 'number', nullable: true },
         health: {
           type: 'object',
