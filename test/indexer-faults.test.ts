@@ -47,7 +47,7 @@ import {
   type IndexedChain,
 } from './helpers/indexer';
 import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
-import { redisServerBinary } from './helpers/redis-server';
+import { redisServerBinary, runCleanupsBounded } from './helpers/redis-server';
 
 let devnet: Devnet;
 let m: DeploymentManifest;
@@ -74,12 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Child workers first (a whole process group each), whatever state the tests left them in.
   for (const c of children) killWorkerGroup(c);
-  // A connection to a Redis a failed test left dead would wait for it forever: bounded.
-  for (const f of cleanups.reverse()) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([f().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
-    clearTimeout(timer);
-  }
+  await runCleanupsBounded(cleanups);
   if (redis) {
     for (const n of networks) await deleteKeys(redis, redisKeys(n).prefix);
     redis.disconnect();

@@ -38,7 +38,7 @@ import { positionsOf } from '../src/pipeline/risk.service';
 import { DEFAULT_RISK_PARAMS } from '../src/risk';
 import { drained } from './helpers/indexer';
 import { killWorkerGroup, spawnWorker, type WorkerProcess } from './helpers/worker-process';
-import { redisServerBinary } from './helpers/redis-server';
+import { redisServerBinary, runCleanupsBounded } from './helpers/redis-server';
 
 const SEEDED_OWNERS = 120;
 
@@ -62,12 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) killWorkerGroup(c);
-  // A connection to a Redis a failed test left dead would wait for it forever: bounded.
-  for (const f of cleanups.reverse()) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([f().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5_000)))]);
-    clearTimeout(timer);
-  }
+  await runCleanupsBounded(cleanups);
   await devnet?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

@@ -14,3 +14,18 @@ export function redisServerBinary(): string {
       'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server, or bash scripts/ensure-test-tools.sh; macOS: brew install redis), then re-run.',
   );
 }
+
+/**
+ * Runs `cleanups` last-registered first, each bounded by `timeoutMs`: a connection to a Redis a failed
+ * test left dead would otherwise wait for it forever. Errors are swallowed (the test already failed).
+ */
+export async function runCleanupsBounded(
+  cleanups: readonly (() => Promise<void>)[],
+  timeoutMs = 5_000,
+): Promise<void> {
+  for (const f of [...cleanups].reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([f().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+}
