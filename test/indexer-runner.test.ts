@@ -243,6 +243,34 @@ describe('head runner on the devnet', () => {
       for (const o of await history.observations(asset)) expect(o.blockHash).not.toBe(dropped.hash);
   }, 60_000);
 
+  it('does not finalize the positions store onto a dropped branch the refresh workers have not healed yet', async () => {
+    const tc = devnet.clients.testClient;
+    await tc.mine({ blocks: 1 });
+    await catchUp();
+    const snapshot = await tc.snapshot();
+    await withdrawUsdc(100n * 10n ** 6n);
+    await tc.mine({ blocks: 2 });
+    await catchUp();
+    const storeHead = (await positions.history()).at(-1)!;
+    // The workers stop; the chain forks below the store's head and runs past the finality line.
+    await Promise.all(workers.map((w) => w.pause()));
+    try {
+      await tc.revert({ id: snapshot });
+      await tc.mine({ blocks: FINALITY + 4 });
+      const events = await runner.poll();
+      expect(events.some((e) => e.type === 'reorg')).toBe(true);
+      // The store still holds the old branch: its anchor must not have moved onto it.
+      const anchor = (await positions.history())[0]!;
+      expect(anchor.number).toBeLessThan(storeHead.number);
+      expect((await client.getBlock({ blockNumber: anchor.number })).hash).toBe(anchor.hash);
+    } finally {
+      await Promise.all(workers.map((w) => w.resume()));
+    }
+    await drained();
+    await catchUp();
+    await expectIndexedEqualsChain();
+  }, 60_000);
+
   it('hands the role over: a second runner stands by while the lease is held, then resumes from the cursor', async () => {
     const standby = makeRunner();
     expect(await standby.poll()).toEqual([]);

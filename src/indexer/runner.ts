@@ -241,6 +241,21 @@ export class IndexerRunner {
     return target;
   }
 
+  /**
+   * Whether the positions store's newest block at or below `line` is the chain's. The refresh
+   * worker heals the store after a reorg (decision D9), so right after one the store can still hold
+   * blocks of the dropped branch; finalizing then would make one of them the anchor, and the heal
+   * would find no block of its history left on the chain. Such a round skips the store's finalizing
+   * (a later block finalizes it once healed); the market store, rolled back here, is finalized as ever.
+   */
+  private async canonicalUpTo(store: ReorgSafeStore<OwnerPositions>, line: bigint): Promise<boolean> {
+    const below = (await store.history()).filter((b) => b.number <= line);
+    const last = below[below.length - 1];
+    if (!last) return true;
+    const onChain = await this.opts.client.getBlock({ blockNumber: last.number });
+    return onChain.hash === last.hash;
+  }
+
   private async onEvent(e: HeadEvent): Promise<void> {
     const { redis, queues, market, positions, finalityDepth } = this.opts;
     switch (e.type) {
@@ -253,7 +268,7 @@ export class IndexerRunner {
         await redis.hincrby(this.keys.metrics, 'runner_blocks', 1);
         const finalized = e.block.number - BigInt(finalityDepth);
         if (finalized > 0n) {
-          await positions.finalize(finalized);
+          if (await this.canonicalUpTo(positions, finalized)) await positions.finalize(finalized);
           await market?.finalize(finalized);
         }
         return;
